@@ -1,0 +1,238 @@
+"""The public transformations: grad, value_and_grad, vjp, source.
+
+Names and semantics follow JAX. `grad(f)` returns a callable that compiles
+the gradient of `f` on first use (so that `f` may call functions defined
+after it) and then calls the generated function directly.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import compiler, emit, parse, pytree
+from .errors import ArgnumsError, NonScalarOutputError, ShapeMismatchError
+
+
+def _is_scalar(value):
+    if type(value) is float:
+        return True
+    return np.ndim(value) == 0 and not isinstance(value, (dict, list, tuple))
+
+
+def _structural(value):
+    return callable(value) or isinstance(value, type(np))
+
+
+class _Generated:
+    """One instance of a generated gradient module, bound to a function's live names."""
+
+    def __init__(self, fun, argnums, has_aux):
+        self.fun = fun
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.entry = None
+        self.fn = None
+
+    def load(self):
+        self.entry = compiler.compiled(self.fun, self.argnums, self.has_aux)
+        self.scope = parse.Scope(self.fun)
+        self.fn, self.namespace = emit.instantiate(self.entry.code, self.entry.generated,
+                                                   self.scope, self.fun)
+        self.refs = [(name, self.namespace.get(name, parse.MISSING))
+                     for name in self.entry.generated.user_refs]
+        return self.fn
+
+    def function(self):
+        """The generated function, after making its view of the user's names current."""
+        if self.fn is None:
+            return self.load()
+        for name, seen in self.refs:
+            value = self.scope.lookup(name)
+            if value is not seen:
+                if _structural(value) or _structural(seen):
+                    return self.load()   # a callable was rebound: its rule may differ
+                self.namespace[name] = value
+                self.refs = [(n, value if n == name else v) for n, v in self.refs]
+        return self.fn
+
+    @property
+    def generated(self):
+        if self.entry is None:
+            self.load()
+        return self.entry.generated
+
+
+def _check_args(fun, args, argnums):
+    for i in argnums:
+        if i >= len(args):
+            raise ArgnumsError(f"argnums includes {i}, but {fun.__name__} was called with "
+                               f"{len(args)} positional argument(s)",
+                               hint="Pass the arguments you differentiate by position.")
+        arg = args[i]
+        if type(arg) is float or (isinstance(arg, np.ndarray) and arg.dtype.kind in "fc"):
+            continue
+        if not any(pytree.is_inexact(leaf) for leaf in pytree.leaves(arg)):
+            raise ArgnumsError(
+                f"argument {i} of {fun.__name__} is {_short_repr(arg)}: gradients are taken "
+                "with respect to floating-point values",
+                hint="Pass a float (3.0 rather than 3) or a float array, or leave this "
+                     "argument out of argnums.")
+
+
+def _short_repr(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}"
+
+
+class GradFunction:
+    """What `grad` and `value_and_grad` return: call it like the function it differentiates.
+
+    `__srcgrad_source__` is the generated source and `__srcgrad_file__` the
+    file it was compiled from; `__wrapped__` is the original function.
+    """
+
+    def __init__(self, fun, argnums, has_aux, with_value):
+        self.argnums, self._single = compiler.check_argnums(fun, argnums)
+        self.has_aux = has_aux
+        self.with_value = with_value
+        self.__wrapped__ = fun
+        self._generated = _Generated(fun, self.argnums, has_aux)
+        functools.update_wrapper(self, fun)
+        prefix = "value_and_grad" if with_value else "grad"
+        self.__name__ = f"{prefix}({fun.__name__})"
+        self.__qualname__ = self.__name__
+
+    @property
+    def __srcgrad_source__(self):
+        return self._generated.generated.source
+
+    @property
+    def __srcgrad_file__(self):
+        self._generated.generated
+        return self._generated.entry.path
+
+    def __call__(self, *args, **kwargs):
+        fn = self._generated.function()
+        fun = self.__wrapped__
+        _check_args(fun, args, self.argnums)
+        try:
+            out, grads = fn(*args, **kwargs)
+        except Exception:
+            self._explain_failure(args, kwargs)
+            raise
+        value = out[0] if self.has_aux else out
+        if not _is_scalar(value):
+            raise self._non_scalar(value)
+        if self._single:
+            grads = pytree.densify(grads, args[self.argnums[0]])
+        else:
+            grads = tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
+        if self.with_value:
+            return out, grads
+        return (grads, out[1]) if self.has_aux else grads
+
+    def _non_scalar(self, value):
+        gen = self._generated.generated
+        shape = np.shape(value) if not isinstance(value, (dict, list, tuple)) else type(value)
+        location = parse.get_source(self.__wrapped__).location(gen.return_line)
+        return NonScalarOutputError(
+            f"grad needs a function with a scalar output, but {self.__wrapped__.__name__} "
+            f"returned a value of shape {shape}", location,
+            hint="Reduce it to a scalar (np.sum, np.mean), or use srcgrad.vjp(f, *args) for "
+                 "the vector-Jacobian product of a non-scalar function.")
+
+    def _explain_failure(self, args, kwargs):
+        """The generated code raised: report a non-scalar output if that is the cause."""
+        try:
+            out = self.__wrapped__(*args, **kwargs)
+        except Exception:
+            return
+        value = out[0] if self.has_aux and isinstance(out, tuple) else out
+        if not _is_scalar(value):
+            raise self._non_scalar(value) from None
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self):
+        return f"<srcgrad {self.__name__}>"
+
+
+def grad(fun=None, argnums=0, has_aux=False):
+    """The gradient of `fun` with respect to its positional argument(s) `argnums`.
+
+    Usable as `@srcgrad.grad` and `@srcgrad.grad(argnums=(0, 1))`. With a tuple
+    `argnums` the result is a tuple of gradients; with `has_aux=True`, `fun`
+    returns `(value, aux)` and the gradient function returns `(grads, aux)`.
+    """
+    if fun is None:
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux)
+    return GradFunction(fun, argnums, has_aux, with_value=False)
+
+
+def value_and_grad(fun=None, argnums=0, has_aux=False):
+    """Like `grad`, but returns `(value, grads)` (`((value, aux), grads)` with has_aux)."""
+    if fun is None:
+        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux)
+    return GradFunction(fun, argnums, has_aux, with_value=True)
+
+
+def _check_cotangent(ct, out):
+    if pytree.structure(ct) != pytree.structure(out):
+        raise ShapeMismatchError(f"the cotangent's structure {pytree.structure(ct)} does not "
+                                 f"match the output's {pytree.structure(out)}")
+    for c, o in zip(pytree.leaves(ct), pytree.leaves(out)):
+        if np.shape(c) != np.shape(o):
+            raise ShapeMismatchError(f"a cotangent of shape {np.shape(c)} was given for an "
+                                     f"output of shape {np.shape(o)}")
+
+
+def vjp(fun, *primals, has_aux=False):
+    """`(out, vjp_fn)`: `vjp_fn(cotangent)` returns one cotangent per primal.
+
+    The cotangent has the output's structure and shapes. Primals without
+    floating-point values get `None`. With `has_aux=True`, returns
+    `(out, vjp_fn, aux)`.
+    """
+    argnums = tuple(i for i, p in enumerate(primals)
+                    if any(pytree.is_inexact(leaf) for leaf in pytree.leaves(p)))
+    generated = _Generated(fun, argnums, has_aux)
+    result = fun(*primals)
+    out, aux = result if has_aux else (result, None)
+
+    def vjp_fn(cotangent):
+        _check_cotangent(cotangent, out)
+        fn = generated.function()
+        _, grads = fn(*primals, **{generated.generated.seed: cotangent})
+        if len(argnums) == 1:
+            grads = (grads,)
+        cotangents = [None] * len(primals)
+        for i, g in zip(argnums, grads):
+            cotangents[i] = pytree.densify(g, primals[i])
+        return tuple(cotangents)
+
+    if not argnums:
+        raise ArgnumsError(f"vjp of {fun.__name__}: none of the primals holds a "
+                           "floating-point value")
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def source(fun, argnums=0, mode="reverse", has_aux=False, stage="optimized"):
+    """The generated source of `fun`'s derivative (or of an earlier stage) as text."""
+    if mode != "reverse":
+        raise NotImplementedError(f"mode={mode!r}: only reverse mode exists yet")
+    if isinstance(fun, GradFunction):
+        argnums, has_aux, fun = fun.argnums, fun.has_aux, fun.__wrapped__
+    nums, _ = compiler.check_argnums(fun, argnums)
+    if stage not in compiler.STAGES:
+        raise ValueError(f"stage must be one of {compiler.STAGES}, got {stage!r}")
+    if stage == "optimized":
+        return compiler.compiled(fun, nums, has_aux).generated.source
+    return compiler.pipeline(fun, nums, has_aux, stop_after=stage)
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "source", "GradFunction"]

@@ -1,0 +1,114 @@
+"""The pipeline, and the caches in front of it.
+
+`pipeline` runs the stages in order and can stop after any of them
+(`srcgrad show --stage`). `compiled` returns the generated module for a
+function and options: from memory, else from the disk cache, else by running
+the pipeline and writing the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+from . import analysis, cache, emit, fence, normalize, optimize, parse, reverse, syntax, templates
+from .errors import ArgnumsError, Location
+
+STAGES = ("parsed", "normalized", "raw", "optimized")
+
+
+def describe_options(argnums, wrt, has_aux):
+    text = f"argnums={argnums[0] if len(argnums) == 1 else argnums}"
+    text += " (the gradient with respect to " + ", ".join(wrt) + ")" if wrt else ""
+    return text + (", has_aux=True" if has_aux else "")
+
+
+def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
+    """fun -> generated module (emit.Generated), or the source text after `stop_after`."""
+    parsed = fence.check(parse.parse_function(fun))
+    if stop_after == "parsed":
+        return syntax.unparse(parsed.tree) + "\n"
+    unit = normalize.normalize(parsed, has_aux)
+    if stop_after == "normalized":
+        return emit.render_normalized(unit)
+    wrt = [unit.params[i] for i in argnums]
+    activity = analysis.analyze(unit, wrt)
+    derivative = reverse.differentiate(unit, activity, wrt)
+    description = describe_options(argnums, wrt, has_aux)
+    if stop_after == "raw":
+        return emit.emit(derivative, description).source
+    optimize.optimize(derivative)
+    return emit.emit(derivative, description)
+
+
+def check_argnums(fun, argnums):
+    """`argnums` as a tuple of non-negative ints, checked against fun's parameters."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    code = getattr(fun, "__code__", None)
+    count = code.co_argcount if code is not None else None
+    result = []
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ArgnumsError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+        if count is not None and not -count <= n < count:
+            site = Location(code.co_filename, code.co_firstlineno)
+            names = code.co_varnames[:count]
+            raise ArgnumsError(f"argnums={argnums!r} is out of range: {fun.__name__} has "
+                               f"{count} positional parameter(s) {names}", site,
+                               hint=f"Use an index from 0 to {count - 1}.")
+        result.append(n % count if count else n)
+    if len(set(result)) != len(result):
+        raise ArgnumsError(f"argnums={argnums!r} names an argument twice")
+    return tuple(result), single
+
+
+@dataclasses.dataclass
+class Entry:
+    """A compiled gradient module: shared by every wrapper of the same function and options."""
+
+    generated: emit.Generated
+    path: str
+    code: object
+    origin: str          # "built" or "disk" (for tests and `srcgrad show`)
+
+
+_MEMORY = {}
+
+
+def compiled(fun, argnums, has_aux=False):
+    """The Entry for `fun` differentiated by `argnums` (a tuple)."""
+    scope = parse.Scope(fun)
+    resolved = cache.resolution(fun, scope)
+    registry = templates.registry()
+    memory_key = (fun.__code__, argnums, has_aux, registry.generation,
+                  tuple(sorted(resolved.items())))
+    entry = _MEMORY.get(memory_key)
+    if entry is not None:
+        return entry
+    info = parse.get_source(fun)
+    options = {"argnums": list(argnums), "has_aux": has_aux, "mode": "reverse"}
+    key_hex = cache.key(info.text, info.file, info.qualname, options, resolved,
+                        templates.digest())
+    path = None
+    found = None
+    directory = cache.cache_dir()
+    for candidate in sorted(directory.glob(f"*.{key_hex[:12]}.py")) if directory.is_dir() else ():
+        found = cache.read(candidate, key_hex)
+        if found is not None:
+            path = str(candidate)
+            break
+    if found is not None:
+        generated = emit.Generated.from_meta(*found)
+        origin = "disk"
+    else:
+        generated = pipeline(fun, argnums, has_aux)
+        origin = "built"
+        path = str(directory / cache.file_name(info.module, info.qualname, generated.function,
+                                               key_hex))
+        if not cache.write(path, generated.source, key_hex, generated.to_meta()):
+            path = str(pathlib.Path("<srcgrad>") / pathlib.Path(path).name)
+    code = emit.compile_module(generated, path)
+    entry = Entry(generated=generated, path=path, code=code, origin=origin)
+    _MEMORY[memory_key] = entry
+    return entry

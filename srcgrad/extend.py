@@ -1,0 +1,50 @@
+"""Extending srcgrad: derivative rules written in the user's own module.
+
+    from srcgrad import adjoint, d
+
+    @adjoint(my_lib.softplus)
+    def softplus(y, x):
+        d[x] = d[y] / (1 + numpy.exp(-x))
+
+A rule has the format of the files in `templates/` (their docstrings give
+it): srcgrad reads its source, it is never called. `d` exists so that the
+rule is valid Python for linters.
+"""
+
+from __future__ import annotations
+
+
+class _AdjointMarker:
+    """`d[x]` in a rule: the adjoint of x. Only meaningful inside a rule."""
+
+    def __getitem__(self, key):
+        raise TypeError("`d[...]` only has a meaning inside a derivative rule, "
+                        "which srcgrad reads but never runs")
+
+    def __repr__(self):
+        return "srcgrad.d"
+
+
+d = _AdjointMarker()
+
+
+def adjoint(*primals):
+    """Register the decorated function as the reverse-mode rule of `primals`."""
+    def register(rule_fn):
+        from . import templates
+        templates.registry().add_user_rule(rule_fn, primals)
+        return rule_fn
+    return register
+
+
+def nondifferentiable(*callables, impure=False):
+    """Declare callables whose result has a zero derivative (indices, shapes, draws)."""
+    from . import templates
+    templates.registry().add_nondifferentiable(callables, impure=impure)
+    return callables[0] if len(callables) == 1 else None
+
+
+def mutating(*callables):
+    """Declare callables that write into an argument (refused on active values)."""
+    from . import templates
+    templates.registry().add_mutating(callables)

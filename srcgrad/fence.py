@@ -1,0 +1,121 @@
+"""Stage 2, fence: refuse what srcgrad does not differentiate, naming file:line.
+
+The table `UNSUPPORTED` maps a node type to (construct, what to do). The
+fence runs before any transformation, so that every refusal points at the
+user's own line and construct.
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .errors import UnsupportedSyntaxError
+
+_LOOP_HINT = "Control flow is not supported yet; write the computation without it."
+
+UNSUPPORTED = {
+    gast.Try: ("try/except", "Move the try/except outside the differentiated function."),
+    gast.With: ("a with statement", "Move the with block outside the differentiated function."),
+    gast.AsyncWith: ("async with", "Differentiated functions cannot be async."),
+    gast.AsyncFor: ("async for", "Differentiated functions cannot be async."),
+    gast.AsyncFunctionDef: ("an async function", "Differentiated functions cannot be async."),
+    gast.Await: ("await", "Differentiated functions cannot be async."),
+    gast.Yield: ("yield (a generator)", "Return a value instead of yielding it."),
+    gast.YieldFrom: ("yield from (a generator)", "Return a value instead of yielding it."),
+    gast.Global: ("a global statement", "Pass the value in as an argument and return the new one."),
+    gast.Nonlocal: ("a nonlocal statement", "Pass the value in as an argument and return the new one."),
+    gast.Delete: ("del", "Remove the del statement; names go out of scope on return."),
+    gast.ClassDef: ("a class definition", "Define the class at module level."),
+    gast.FunctionDef: ("a nested function definition", "Define the function at module level."),
+    gast.Lambda: ("a lambda", "Write it as a function defined at module level."),
+    gast.ListComp: ("a list comprehension", "Use NumPy operations on whole arrays instead."),
+    gast.SetComp: ("a set comprehension", "Use NumPy operations on whole arrays instead."),
+    gast.DictComp: ("a dict comprehension", "Build the dict from explicit entries."),
+    gast.GeneratorExp: ("a generator expression", "Use NumPy operations on whole arrays instead."),
+    gast.NamedExpr: ("an assignment expression (:=)", "Assign in a statement of its own."),
+    gast.Starred: ("a starred expression (*x)", "Pass or unpack the items one by one."),
+    gast.Import: ("an import inside the function", "Import at module level."),
+    gast.ImportFrom: ("an import inside the function", "Import at module level."),
+    gast.Match: ("a match statement", "Use if/else instead."),
+    gast.Raise: ("raise", _LOOP_HINT),
+    gast.If: ("an if statement", _LOOP_HINT),
+    gast.For: ("a for loop", _LOOP_HINT),
+    gast.While: ("a while loop", _LOOP_HINT),
+    gast.Break: ("break", _LOOP_HINT),
+    gast.Continue: ("continue", _LOOP_HINT),
+    gast.IfExp: ("a conditional expression (a if c else b)", "Use np.where(c, a, b) for arrays."),
+}
+
+
+class Fence(gast.NodeVisitor):
+    """Raises UnsupportedSyntaxError at the first construct srcgrad refuses."""
+
+    def __init__(self, info):
+        self.info = info
+        self.line = info.firstline
+
+    def refuse(self, construct, hint, node=None):
+        line = getattr(node, "lineno", None) or self.line
+        raise UnsupportedSyntaxError(f"{construct} is not supported in a differentiated "
+                                     f"function ({self.info.name})",
+                                     self.info.location(line), hint=hint)
+
+    def generic_visit(self, node):
+        if getattr(node, "lineno", None):
+            self.line = node.lineno
+        entry = UNSUPPORTED.get(type(node))
+        if entry:
+            self.refuse(*entry, node=node)
+        super().generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        """The function itself: check its signature, then its body."""
+        self.line = node.lineno
+        args = node.args
+        if args.vararg or args.kwarg:
+            self.refuse("*args / **kwargs parameters",
+                        "List the parameters explicitly.", node)
+        for stmt in node.body:
+            self.visit(stmt)
+
+    def visit_Assign(self, node):
+        self.line = node.lineno
+        for target in node.targets:
+            self._check_target(target)
+        self.visit(node.value)
+
+    def visit_AugAssign(self, node):
+        self.line = node.lineno
+        self._check_target(node.target)
+        self.visit(node.value)
+
+    def visit_AnnAssign(self, node):
+        self.line = node.lineno
+        self._check_target(node.target)
+        if node.value is not None:
+            self.visit(node.value)
+
+    def _check_target(self, target):
+        if isinstance(target, (gast.Tuple, gast.List)):
+            for elt in target.elts:
+                self._check_target(elt)
+        elif isinstance(target, gast.Subscript):
+            self.refuse("assignment into an element or slice (x[i] = ...)",
+                        "Build a new array instead (np.concatenate, np.where, np.stack).",
+                        target)
+        elif isinstance(target, gast.Attribute):
+            self.refuse("assignment to an attribute (obj.a = ...)",
+                        "Return the new value instead of storing it on an object.", target)
+        elif isinstance(target, gast.Starred):
+            self.refuse(*UNSUPPORTED[gast.Starred], node=target)
+
+
+def check(parsed):
+    """Run the fence over a parsed function; returns it unchanged."""
+    Fence(parsed.info).visit(parsed.tree)
+    body = parsed.tree.body
+    for stmt in body[:-1]:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Return):
+                Fence(parsed.info).refuse("an early return", _LOOP_HINT, node)
+    return parsed

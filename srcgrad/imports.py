@@ -1,0 +1,73 @@
+"""The names generated code uses for objects that rules refer to.
+
+A rule says `numpy.full_like`; in the user's generated code that reads
+`np.full_like` when the user's module calls numpy `np`. Runtime helpers
+(`unbroadcast`) are imported by the generated file's header. A name the user's
+function already uses for something else gets a fresh alias.
+"""
+
+from __future__ import annotations
+
+import types
+
+from . import syntax
+
+
+class Imports:
+    def __init__(self, scope, namer, used_names):
+        self.scope = scope
+        self.namer = namer
+        self.used_names = sorted(used_names)   # names the user's function refers to
+        self.names = {}                        # id(obj) -> name in generated code
+        self.sources = {}                      # name -> (module, attribute or None)
+        self.objects = {}                      # name -> object, for names from headers
+
+    def ref(self, ident, obj):
+        """An expression naming `obj` (called `ident` in the rule file) in generated code."""
+        key = id(obj)
+        if key not in self.names:
+            self.names[key] = self._bind(ident, obj)
+        return syntax.name(self.names[key])
+
+    def _user_alias(self, obj):
+        for name in self.used_names:
+            if self.scope.lookup(name) is obj:
+                return name
+        for name in sorted(self.scope.globals):
+            if self.scope.globals[name] is obj and not name.startswith("_") \
+                    and name not in self.namer.taken:
+                self.namer.reserve(name)
+                return name
+        return None
+
+    def _bind(self, ident, obj):
+        if isinstance(obj, types.ModuleType):
+            alias = self._user_alias(obj)
+            if alias:
+                return alias
+            name = self._fresh(ident)
+            self.sources[name] = (obj.__name__, None)
+        else:
+            module = getattr(obj, "__module__", None)
+            if module == "builtins":
+                return ident
+            name = self._fresh(ident)
+            self.sources[name] = (module, getattr(obj, "__name__", ident))
+        self.objects[name] = obj
+        return name
+
+    def header(self, used):
+        """Import lines for the names in `used` (modules first, then one line per module)."""
+        lines, grouped = [], {}
+        for name in sorted(n for n in self.sources if n in used):
+            module, attr = self.sources[name]
+            if attr is None:
+                lines.append(f"import {module}" + (f" as {name}" if name != module else ""))
+            else:
+                grouped.setdefault(module, []).append(attr if attr == name else f"{attr} as {name}")
+        for module in sorted(grouped):
+            lines.append(f"from {module} import {', '.join(grouped[module])}")
+        return lines
+
+    def _fresh(self, ident):
+        return self.namer.fresh(ident)

@@ -1,0 +1,364 @@
+"""Stage 3, normalize: one operation per statement, one definition per name.
+
+    h = np.tanh(x @ W + b)            xW = x @ W
+                              ->      z = xW + b
+                                      h = np.tanh(z)
+
+Every call, operator, attribute read, subscript and container literal gets
+a statement of its own, assigned to a temporary named after what it holds
+(naming.hint_for). Operands are atoms: local names, constants, or static
+expressions that involve no local name (`np.pi`, `1 - 1e-7`, `CONFIG.lr`).
+A name assigned twice gets a new version (`h`, `h_2`), so that a value the
+derivative needs is never overwritten. Desugars augmented assignment, tuple
+unpacking and multiple targets; drops docstrings and `pass`.
+Each statement is annotated with the user's line it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gast
+import numpy
+
+from . import annotations as anno
+from . import naming, syntax
+from .errors import UnsupportedSyntaxError
+
+# Callables that always return a new object (never a view of an argument).
+_FRESH_CALLS = {numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min, numpy.dot,
+                numpy.matmul, numpy.concatenate, numpy.stack, numpy.array, numpy.copy,
+                numpy.zeros, numpy.ones, numpy.full, numpy.zeros_like, numpy.ones_like,
+                numpy.full_like, numpy.empty_like, numpy.where, numpy.clip}
+_FRESH_METHODS = {"sum", "mean", "prod", "max", "min", "copy", "dot", "astype", "clip"}
+
+
+@dataclasses.dataclass
+class Normalized:
+    """A function in normal form."""
+
+    parsed: object
+    name: str
+    params: list            # parameter names, positional first
+    body: list              # gast statements in normal form
+    output: object          # internal name of the differentiated output, or None
+    namer: naming.Namer
+    locals: set             # every internal name assigned in `body`
+    has_aux: bool
+
+    @property
+    def info(self):
+        return self.parsed.info
+
+    @property
+    def scope(self):
+        return self.parsed.scope
+
+    @property
+    def arguments(self):
+        return self.parsed.tree.args
+
+
+def _assigned_names(tree):
+    names = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            names.add(node.id)
+    return names
+
+
+class Normalizer:
+    def __init__(self, parsed, has_aux=False):
+        self.parsed = parsed
+        self.tree = parsed.tree
+        args = self.tree.args
+        self.params = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+        self.user_locals = _assigned_names(self.tree) | set(self.params)
+        every_name = {n.id for n in gast.walk(self.tree) if isinstance(n, gast.Name)}
+        self.namer = naming.Namer(every_name)
+        self.version = {p: p for p in self.params}
+        self.fresh = set()        # versions that hold a new object no other name shares
+        self.temps = set()        # every name this stage introduces
+        self.body = []
+        self.line = self.tree.lineno
+        self.has_aux = has_aux
+        self.output = None
+
+    # -- helpers -------------------------------------------------------------------
+
+    def error(self, message, hint=None):
+        return UnsupportedSyntaxError(message, self.parsed.info.location(self.line), hint=hint)
+
+    def emit(self, stmt):
+        anno.tag(stmt, line=self.line, role="primal")
+        self.body.append(stmt)
+        return stmt
+
+    def read(self, ident):
+        if ident in self.version:
+            return syntax.name(self.version[ident])
+        if ident in self.user_locals:
+            raise self.error(f"`{ident}` is used before it is assigned")
+        return syntax.name(ident)
+
+    def write(self, ident):
+        if ident not in self.version and ident not in self.params:
+            new = ident          # the user's own name, kept for its first definition
+        else:
+            new = self.namer.fresh(ident)
+        self.version[ident] = new
+        return new
+
+    def is_static(self, node):
+        """No local names, no calls: a value fixed before the function runs."""
+        if isinstance(node, gast.Constant):
+            return True
+        if isinstance(node, gast.Name):
+            return node.id not in self.user_locals and node.id not in self.temps
+        if isinstance(node, gast.Attribute):
+            return self.is_static(node.value)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return all(self.is_static(e) for e in node.elts)
+        if isinstance(node, gast.BinOp):
+            return self.is_static(node.left) and self.is_static(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return self.is_static(node.operand)
+        return False
+
+    # -- expressions -----------------------------------------------------------------
+
+    def atom(self, node, hint=None):
+        """An operand: a name, a constant or a static expression."""
+        value = self.simple(node)
+        if isinstance(value, (gast.Name, gast.Constant)) or self.is_static(value):
+            return value
+        temp = self.namer.fresh(hint or naming.hint_for(value))
+        self.define(temp, value)
+        return syntax.name(temp)
+
+    def define(self, target, value):
+        self.temps.add(target)
+        stmt = self.emit(syntax.assign(target, value))
+        if self.makes_new_object(value):
+            self.fresh.add(target)
+        for operand in syntax.names_in(value, "load"):
+            if not self.makes_new_object(value):
+                self.fresh.discard(operand)    # the operand may now be shared
+        return stmt
+
+    def makes_new_object(self, value):
+        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+            return True
+        if isinstance(value, gast.Call):
+            func = value.func
+            if isinstance(func, gast.Attribute) and not self.is_static(func):
+                return func.attr in _FRESH_METHODS
+            obj = self.parsed.scope.resolve(func, self.user_locals | self.temps)
+            return isinstance(obj, numpy.ufunc) or _in(obj, _FRESH_CALLS)
+        return False
+
+    def simple(self, node):
+        """`node` as one operation whose operands are atoms (or an atom itself)."""
+        method = getattr(self, "simple_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(f"`{syntax.unparse(node)}` ({type(node).__name__}) is not supported")
+        return method(node)
+
+    def simple_Name(self, node):
+        return self.read(node.id)
+
+    def simple_Constant(self, node):
+        return node
+
+    def simple_BinOp(self, node):
+        if self.is_static(node):
+            return node
+        return syntax.binop(self.atom(node.left), node.op, self.atom(node.right))
+
+    def simple_UnaryOp(self, node):
+        if self.is_static(node):
+            return node
+        return gast.UnaryOp(op=node.op, operand=self.atom(node.operand))
+
+    def simple_Compare(self, node):
+        left = self.atom(node.left)
+        return gast.Compare(left=left, ops=node.ops,
+                            comparators=[self.atom(c) for c in node.comparators])
+
+    def simple_BoolOp(self, node):
+        # Kept whole, so that `a and b` still short-circuits; its operands are
+        # not differentiated (the analysis refuses one that carries a gradient).
+        return self.renamed(node)
+
+    def simple_JoinedStr(self, node):
+        return self.renamed(node)
+
+    def renamed(self, node):
+        node = syntax.clone(node)
+        for sub in gast.walk(node):
+            if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Load):
+                sub.id = self.read(sub.id).id
+        return node
+
+    def simple_Attribute(self, node):
+        if self.is_static(node):
+            return node
+        return syntax.attribute(self.atom(node.value), node.attr)
+
+    def simple_Subscript(self, node):
+        return syntax.subscript(self.atom(node.value), self.index(node.slice))
+
+    def index(self, node):
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return syntax.tuple_([self.index(e) for e in node.elts])
+        return self.atom(node)
+
+    def simple_Call(self, node):
+        func = node.func
+        if self.is_static(func):
+            callee = func
+        elif isinstance(func, gast.Attribute):
+            callee = syntax.attribute(self.atom(func.value), func.attr)
+        else:
+            callee = self.atom(func)
+        args = [self.atom(a) for a in node.args]
+        keywords = []
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error("`**kwargs` in a call is not supported",
+                                 "Pass the keyword arguments by name.")
+            keywords.append((kw.arg, self.atom(kw.value)))
+        return syntax.call(callee, args, keywords)
+
+    def simple_Tuple(self, node):
+        if self.is_static(node):
+            return node
+        return syntax.tuple_([self.atom(e) for e in node.elts])
+
+    def simple_List(self, node):
+        return syntax.list_([self.atom(e) for e in node.elts])
+
+    def simple_Dict(self, node):
+        if any(k is None for k in node.keys):
+            raise self.error("`**mapping` in a dict literal is not supported",
+                             "Write the entries out.")
+        keys = [self.atom(k) for k in node.keys]
+        values = [self.atom(v) for v in node.values]
+        return gast.Dict(keys=keys, values=values)
+
+    # -- statements ----------------------------------------------------------------------
+
+    def statement(self, stmt):
+        self.line = stmt.lineno
+        method = getattr(self, "visit_" + type(stmt).__name__, None)
+        if method is None:
+            raise self.error(f"the statement `{type(stmt).__name__}` is not supported")
+        method(stmt)
+
+    def visit_Assign(self, stmt):
+        if len(stmt.targets) == 1:
+            self.assign(stmt.targets[0], stmt.value)
+            return
+        value = self.atom(stmt.value)
+        for target in stmt.targets:
+            self.assign(target, value)
+
+    def visit_AnnAssign(self, stmt):
+        if stmt.value is not None:
+            self.assign(stmt.target, stmt.value)
+
+    def assign(self, target, value):
+        if isinstance(target, gast.Name):
+            simple = self.simple(value)
+            self.define(self.write(target.id), simple)
+            return
+        # tuple / list unpacking
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+            atoms = [self.atom(e) for e in value.elts]
+            for sub, atom in zip(target.elts, atoms):
+                self.assign(sub, atom)
+            return
+        whole = self.atom(value, hint="tup")
+        for i, sub in enumerate(target.elts):
+            self.assign(sub, syntax.subscript(whole, syntax.const(i)))
+
+    def visit_AugAssign(self, stmt):
+        target = stmt.target
+        current = self.read(target.id)
+        if current.id not in self.fresh:
+            raise self.error(
+                f"`{target.id} {_op_text(stmt.op)}= ...` would update `{target.id}` in place, and `{target.id}` may share memory with "
+                "another array (an argument, a view, or another name)",
+                hint=f"Write `{target.id} = {target.id} {_op_text(stmt.op)} ...` instead.")
+        value = syntax.binop(current, stmt.op, self.atom(stmt.value))
+        self.define(self.write(target.id), value)
+
+    def visit_Expr(self, stmt):
+        if isinstance(stmt.value, gast.Constant):
+            return  # docstring or bare constant
+        self.emit(syntax.expr_stmt(self.simple(stmt.value)))
+
+    def visit_Pass(self, stmt):
+        pass
+
+    def visit_Assert(self, stmt):
+        test = self.atom(stmt.test)
+        msg = None if stmt.msg is None else self.renamed(stmt.msg)
+        self.emit(gast.Assert(test=test, msg=msg))
+
+    def visit_Return(self, stmt):
+        hint = self.tree.name if self.tree.name not in self.user_locals else "out"
+        value = stmt.value if stmt.value is not None else syntax.const(None)
+        if self.has_aux and isinstance(value, gast.Tuple) and len(value.elts) == 2:
+            elts = [self.atom(value.elts[0], hint=hint), self.atom(value.elts[1], hint="aux")]
+            self.output = elts[0]
+            self.emit(syntax.return_(syntax.tuple_(elts)))
+            return
+        result = self.atom(value, hint=hint)
+        if self.has_aux:
+            self.output = self.atom(syntax.subscript(result, syntax.const(0)), hint=hint)
+        else:
+            self.output = result
+        self.emit(syntax.return_(result))
+
+    def run(self):
+        for stmt in self.tree.body:
+            self.statement(stmt)
+        if not self.body or not isinstance(self.body[-1], gast.Return):
+            self.line = self.tree.body[-1].end_lineno or self.tree.body[-1].lineno
+            self.visit_Return(gast.Return(value=None))
+        output = self.output.id if isinstance(self.output, gast.Name) \
+            and self.output.id in self.defined() else None
+        return Normalized(parsed=self.parsed, name=self.tree.name, params=self.params,
+                          body=self.body, output=output, namer=self.namer,
+                          locals=self.defined(), has_aux=self.has_aux)
+
+    def defined(self):
+        names = set(self.params)
+        for stmt in self.body:
+            if isinstance(stmt, gast.Assign):
+                names.add(stmt.targets[0].id)
+        return names
+
+
+def _in(obj, collection):
+    try:
+        return obj in collection
+    except TypeError:
+        return False
+
+
+_OP_TEXT = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+
+
+def _op_text(op):
+    return _OP_TEXT.get(type(op), "?")
+
+
+def normalize(parsed, has_aux=False):
+    return Normalizer(parsed, has_aux=has_aux).run()
+

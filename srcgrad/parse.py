@@ -1,0 +1,135 @@
+"""Stage 1, parse: a Python function -> its gast tree and the objects its names denote.
+
+Line numbers in the tree are those of the user's file, so that every later
+stage can point at the user's own lines.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import inspect
+import linecache
+import textwrap
+import types
+
+import gast
+
+from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
+
+MISSING = object()
+
+
+@dataclasses.dataclass
+class SourceInfo:
+    """Where a function's source lives."""
+
+    file: str
+    firstline: int
+    name: str
+    qualname: str
+    module: str
+    text: str  # the dedented source of the function
+
+    def line_text(self, line):
+        return linecache.getline(self.file, line).rstrip("\n")
+
+    def location(self, line):
+        return Location(self.file, line, self.line_text(line) if line else "")
+
+
+class Scope:
+    """Resolves the free names of a function: closure cells, then globals, then builtins."""
+
+    def __init__(self, fun):
+        self.globals = fun.__globals__
+        code = fun.__code__
+        cells = fun.__closure__ or ()
+        self.closure = dict(zip(code.co_freevars, cells))
+
+    def lookup(self, name):
+        if name in self.closure:
+            try:
+                return self.closure[name].cell_contents
+            except ValueError:  # an empty cell: the name is not bound yet
+                return MISSING
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name, MISSING)
+
+    def resolve(self, node, local_names=()):
+        """The object a Name or dotted Attribute chain denotes, or MISSING."""
+        if isinstance(node, gast.Name):
+            if node.id in local_names:
+                return MISSING
+            return self.lookup(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.resolve(node.value, local_names)
+            if base is MISSING or not isinstance(base, (types.ModuleType, type)):
+                return MISSING
+            return getattr(base, node.attr, MISSING)
+        return MISSING
+
+
+@dataclasses.dataclass
+class Parsed:
+    fun: object
+    info: SourceInfo
+    tree: gast.FunctionDef
+    scope: Scope
+
+
+def _definition_site(fun):
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        return None
+    return Location(code.co_filename, code.co_firstlineno)
+
+
+def get_source(fun):
+    """(SourceInfo) for a Python function defined in a file."""
+    name = getattr(fun, "__name__", repr(fun))
+    if not isinstance(fun, types.FunctionType):
+        raise SourceUnavailableError(
+            f"{name} is not a Python function (it is a {type(fun).__name__}); srcgrad "
+            "differentiates functions written in Python source files",
+            hint="Wrap it in a `def` in a .py file, or register a rule for it with "
+                 "@srcgrad.adjoint if it is a primitive.")
+    site = _definition_site(fun)
+    try:
+        lines, firstline = inspect.getsourcelines(fun)
+    except (OSError, TypeError) as err:
+        raise SourceUnavailableError(
+            f"cannot read the source of {name} (defined at {site}): {err}",
+            hint="srcgrad reads a function's source; define it in a .py file "
+                 "rather than with exec() or at the interactive prompt.") from None
+    file = inspect.getsourcefile(fun) or fun.__code__.co_filename
+    if fun.__name__ == "<lambda>":
+        raise UnsupportedSyntaxError(
+            "lambda functions are not supported yet", Location(file, firstline, lines[0]),
+            hint="Write the lambda as a `def`.")
+    return SourceInfo(file=file, firstline=firstline, name=fun.__name__,
+                      qualname=fun.__qualname__, module=fun.__module__ or "",
+                      text=textwrap.dedent("".join(lines)))
+
+
+def _shift_lines(tree, offset):
+    for node in gast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += offset
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += offset
+
+
+def parse_function(fun):
+    """Parse `fun` into a `Parsed` unit: tree in file line numbers, plus its scope."""
+    info = get_source(fun)
+    module = gast.parse(info.text)
+    defs = [n for n in module.body if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef))]
+    if not defs:
+        raise SourceUnavailableError(
+            f"the source of {info.name} at {info.file}:{info.firstline} is not a `def` statement")
+    tree = defs[0]
+    _shift_lines(tree, info.firstline - 1)
+    tree.decorator_list = []
+    return Parsed(fun=fun, info=info, tree=tree, scope=Scope(fun))

@@ -1,0 +1,236 @@
+"""Helpers that generated derivative code calls.
+
+Each helper is a small, self-contained function of NumPy values (it uses
+only `numpy` and the helpers above it), so that an exported gradient can
+carry the ones it uses. A gradient keeps its input's dtype: helpers build
+arrays with `*_like` and `x.dtype`, never from a bare shape.
+
+Containers: the adjoint of a dict / list / tuple argument is built sparsely
+(`grad_at`, `add_at`): entries that received no gradient are left out (dict)
+or None (list, tuple), and the caller fills them with zeros at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Helpers whose result may be a container rather than an array.
+CONTAINER_HELPERS = frozenset({"grad_at", "add_at", "add_grad", "concatenate_adjoint",
+                               "stack_adjoint"})
+
+
+def unbroadcast(g, like):
+    """Sum `g` down to the shape of `like`: undoes NumPy broadcasting."""
+    shape = np.shape(like)
+    if np.shape(g) == shape:
+        return g
+    g = np.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = np.broadcast_to(g, shape)
+    return g
+
+
+def _axes(axis, ndim):
+    axis = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    return tuple(a % ndim if ndim else 0 for a in axis)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast the adjoint `g` of a reduction of `x` back to `x`'s shape."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def extremum_adjoint(g, x, y, axis=None, keepdims=False):
+    """Adjoint of max/min: `g` shared equally among the entries that attain the extremum."""
+    x = np.asarray(x)
+    mask = x == unreduce(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True).astype(x.dtype)
+    return np.where(mask, unreduce(g, x, axis, keepdims) / count, 0)
+
+
+def prod_adjoint(g, x, axis=None, keepdims=False):
+    """Adjoint of prod: each entry gets `g` times the product of the others (zeros allowed)."""
+    x = np.asarray(x)
+    axes = tuple(range(x.ndim)) if axis is None else _axes(axis, x.ndim)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    moved = np.transpose(x, kept + list(axes))
+    flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    ones = np.ones_like(flat[..., :1])
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.transpose((left * right).reshape(moved.shape), np.argsort(kept + list(axes)))
+    return unreduce(g, x, axis, keepdims) * others
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def matmul_grad_left(g, a, b):
+    """Adjoint of `a` in `a @ b`: `g @ b.T` for matrices (vectors and stacks handled)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return g @ b.T
+    if a_nd == 1 and b_nd == 1:
+        return g * b
+    if b_nd == 1:                       # (..., k, n) @ (n,) -> (..., k)
+        return unbroadcast(np.expand_dims(g, -1) * b, a)
+    if a_nd == 1:                       # (n,) @ (..., n, m) -> (..., m)
+        return unbroadcast((b @ np.expand_dims(g, -1))[..., 0], a)
+    return unbroadcast(g @ _mT(b), a)
+
+
+def matmul_grad_right(g, a, b):
+    """Adjoint of `b` in `a @ b`: `a.T @ g` for matrices (vectors and stacks handled)."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return a.T @ g
+    if a_nd == 1 and b_nd == 1:
+        return g * a
+    if a_nd == 1:                       # (n,) @ (..., n, m) -> (..., m)
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    if b_nd == 1:                       # (..., k, n) @ (n,) -> (..., k)
+        return unbroadcast((_mT(a) @ np.expand_dims(g, -1))[..., 0], b)
+    return unbroadcast(_mT(a) @ g, b)
+
+
+def dot_grad_left(g, a, b):
+    """Adjoint of `a` in `np.dot(a, b)`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * b, a)
+    if a_nd <= 2 and b_nd <= 2:
+        return matmul_grad_left(g, a, b)
+    # dot(a, b)[i..., j..., m] = sum_n a[i..., n] * b[j..., n, m]
+    g_nd = np.ndim(g)
+    g_axes = list(range(a_nd - 1, g_nd))
+    b_axes = list(range(b_nd - 2)) + [b_nd - 1]
+    return np.tensordot(g, b, axes=(g_axes, b_axes))
+
+
+def dot_grad_right(g, a, b):
+    """Adjoint of `b` in `np.dot(a, b)`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * a, b)
+    if a_nd <= 2 and b_nd <= 2:
+        return matmul_grad_right(g, a, b)
+    lead = list(range(a_nd - 1))
+    return np.moveaxis(np.tensordot(a, g, axes=(lead, lead)), 0, b_nd - 2)
+
+
+def transpose_adjoint(g, axes):
+    """Adjoint of np.transpose(x, axes) / x.transpose(*axes)."""
+    if axes is None or len(axes) == 0:
+        return np.transpose(g)
+    if len(axes) == 1 and np.ndim(axes[0]) == 1:     # x.transpose((1, 0))
+        axes = axes[0]
+    return np.transpose(g, np.argsort(axes))
+
+
+def concatenate_adjoint(g, arrays, axis=0):
+    """Adjoint of np.concatenate(arrays, axis): one piece of `g` per array."""
+    if axis is None:
+        sizes = np.cumsum([np.size(a) for a in arrays])[:-1]
+        return [np.reshape(piece, np.shape(a))
+                for piece, a in zip(np.split(np.ravel(g), sizes), arrays)]
+    ndim = np.ndim(g)
+    axis = axis % ndim
+    sizes = np.cumsum([np.shape(a)[axis] for a in arrays])[:-1]
+    return np.split(g, sizes, axis=axis)
+
+
+def stack_adjoint(g, axis=0):
+    """Adjoint of np.stack(arrays, axis): the slices of `g` along `axis`."""
+    return list(np.moveaxis(g, axis, 0))
+
+
+def astype_adjoint(g, x, y):
+    """Adjoint of x.astype(dtype): back to x's dtype; zero through an integer cast."""
+    x_dtype = np.asarray(x).dtype
+    if not np.issubdtype(np.asarray(y).dtype, np.inexact):
+        return np.zeros_like(x, dtype=x_dtype if np.issubdtype(x_dtype, np.inexact) else float)
+    return np.asarray(g).astype(x_dtype, copy=False)
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (list, np.ndarray)) and np.asarray(p).dtype != bool
+               for p in parts)
+
+
+def _add_into(out, index, g):
+    if _is_advanced(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] += g
+    return out
+
+
+def _container_set(x, index, g):
+    """A sparse container like `x` holding only `g` at `index`."""
+    if isinstance(x, dict):
+        return {index: g}
+    if isinstance(x, tuple) and hasattr(x, "_fields"):   # namedtuple
+        if isinstance(index, str):
+            index = x._fields.index(index)
+        items = [None] * len(x)
+        items[index] = g
+        return type(x)(*items)
+    items = [None] * len(x)
+    items[index] = g
+    return tuple(items) if isinstance(x, tuple) else items
+
+
+def grad_at(x, index, g):
+    """The adjoint of `x` when only `x[index]` (or field `index`) received the gradient `g`."""
+    if isinstance(x, (dict, list, tuple)):
+        return _container_set(x, index, g)
+    out = np.zeros_like(x)
+    return _add_into(out, index, g)
+
+
+def add_at(dx, index, g):
+    """`dx` plus the gradient `g` at `index`; `dx` itself is left unchanged."""
+    if isinstance(dx, dict):
+        out = dict(dx)
+        out[index] = add_grad(out.get(index), g)
+        return out
+    if isinstance(dx, (list, tuple)):
+        fields = getattr(dx, "_fields", None)
+        if fields is not None and isinstance(index, str):
+            index = fields.index(index)
+        items = list(dx)
+        items[index] = add_grad(items[index], g)
+        if fields is not None:
+            return type(dx)(*items)
+        return tuple(items) if isinstance(dx, tuple) else items
+    return _add_into(np.array(dx, copy=True), index, g)
+
+
+def add_grad(a, b):
+    """Sum of two adjoints that may be containers, with None meaning zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, dict):
+        out = dict(a)
+        for key, value in b.items():
+            out[key] = add_grad(out.get(key), value)
+        return out
+    if isinstance(a, (list, tuple)):
+        items = [add_grad(u, v) for u, v in zip(a, b)]
+        if hasattr(a, "_fields"):
+            return type(a)(*items)
+        return tuple(items) if isinstance(a, tuple) else items
+    return a + b

@@ -1,0 +1,561 @@
+"""Loads derivative rules (templates) and the table of non-differentiable callables.
+
+The rule files in `templates/` are data: this module parses them, checks
+each rule against the conventions stated in their docstrings, and fails with
+the template's file and line when one is broken. A `Rule` is later
+instantiated for one call site by `Rule.instantiate`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import functools
+import hashlib
+import importlib
+import inspect
+import pathlib
+import textwrap
+import types
+import warnings
+
+import gast
+
+from . import syntax
+from .errors import Location, NoRuleError, TemplateError
+from .extend import _AdjointMarker
+
+REQUIRED = object()
+
+
+def templates_dir():
+    """The templates folder: inside the installed package, or next to it in a checkout."""
+    here = pathlib.Path(__file__).resolve().parent
+    for candidate in (here / "_templates", here.parent / "templates"):
+        if (candidate / "nondifferentiable.py").is_file():
+            return candidate
+    raise TemplateError(f"srcgrad's templates folder is missing (looked in {here / '_templates'} "
+                        f"and {here.parent / 'templates'}); reinstall srcgrad")
+
+
+# -- rules ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Contribution:
+    """`d[target] = expr` (or `d[target][index] = expr`) in an instantiated rule."""
+
+    target: str
+    expr: object
+    index: object = None
+
+
+class BindError(Exception):
+    """A call site's arguments do not fit a rule; the caller adds the location."""
+
+
+@dataclasses.dataclass
+class Rule:
+    name: str
+    result: str
+    params: list          # [(name, default node or REQUIRED)]
+    body: list            # gast statements
+    file: str
+    line: int
+    namespace: dict       # the names the rule file imports
+    primal_params: dict = dataclasses.field(default_factory=dict)  # primal -> {param: primal param}
+
+    @property
+    def location(self):
+        return Location(self.file, self.line)
+
+    # binding ----------------------------------------------------------------
+
+    def bind(self, primal, args, keywords):
+        """Map a call's argument nodes to this rule's parameters: {param: node}."""
+        signature = _signature(primal)
+        names = [p for p, _ in self.params]
+        if signature is None:
+            signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                           for p in names])
+        try:
+            bound = signature.bind(*args, **keywords)
+        except TypeError as err:
+            raise BindError(str(err)) from None
+        given = {}
+        for pname, value in bound.arguments.items():
+            kind = signature.parameters[pname].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                if value:
+                    given[pname] = syntax.tuple_(value)
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                given.update(value)
+            else:
+                given[pname] = value
+        mapping = self.primal_params.get(primal) or {p: p for p in names}
+        result = {}
+        for pname, default in self.params:
+            node = given.pop(mapping[pname], None)
+            if node is None:
+                if default is REQUIRED:
+                    raise BindError(f"the rule needs argument `{mapping[pname]}`")
+                node = syntax.clone(default)
+            result[pname] = node
+        for pname, node in given.items():
+            param = signature.parameters.get(pname)
+            if param is not None and _is_default(node, param.default):
+                continue
+            raise BindError(f"argument `{pname}=` is not handled by srcgrad's rule "
+                            f"({self.file}:{self.line})")
+        return result
+
+    # instantiation ----------------------------------------------------------
+
+    def instantiate(self, bound, result, adjoint_of_result, fresh, global_ref):
+        """The rule's statements for one call site.
+
+        bound: {param: atom node}; result: the Name node of the primal result;
+        adjoint_of_result: Name node; fresh(hint) -> new name;
+        global_ref(name, obj) -> expression node naming `obj` in generated code.
+        Returns gast statements and `Contribution`s.
+        """
+        mapping = dict(bound)
+        mapping[self.result] = result
+        temps = {}
+        for stmt in self.body:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
+                        and node.id not in temps:
+                    temps[node.id] = syntax.name(fresh(node.id))
+        mapping.update(temps)
+        for ident in self.global_names():
+            mapping[ident] = global_ref(ident, self.namespace[ident])
+        return _Instantiator(mapping, adjoint_of_result, self.result).statements(self.body)
+
+    @functools.cache
+    def global_names(self):
+        used = set()
+        for stmt in self.body:
+            used.update(syntax.names_in(stmt, "load"))
+        return tuple(sorted(n for n in used if n in self.namespace
+                            and not isinstance(self.namespace[n], _AdjointMarker)))
+
+    __hash__ = object.__hash__
+
+
+def _signature(primal):
+    try:
+        return inspect.signature(primal)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_default(node, default):
+    if default is inspect.Parameter.empty or not syntax.is_constant_expr(node):
+        return False
+    value = syntax.constant_value(node)
+    return value is default or (type(value) is type(default) and value == default)
+
+
+class _Instantiator:
+    """Substitutes a rule's names, decides static `if`s, and turns `d[...] =` into Contributions."""
+
+    def __init__(self, mapping, adjoint_of_result, result):
+        self.mapping = mapping
+        self.adjoint_of_result = adjoint_of_result
+        self.result = result
+
+    def expr(self, node):
+        node = syntax.clone(node)
+        node = _ReplaceAdjointReads(self.adjoint_of_result, self.result).visit(node)
+        return syntax.substitute(node, self.mapping)
+
+    def statements(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, gast.If):
+                out.extend(self.if_(stmt))
+                continue
+            target = stmt.targets[0]
+            value = self.expr(stmt.value)
+            if isinstance(target, gast.Name):
+                out.append(syntax.assign(self.mapping[target.id].id, value))
+                continue
+            index = None
+            if isinstance(target.value, gast.Subscript):     # d[x][index] = ...
+                index = self.expr(target.slice)
+                target = target.value
+            arg = self.mapping[target.slice.id]
+            if isinstance(arg, gast.Name):
+                out.append(Contribution(arg.id, value, index))
+        return out
+
+    def if_(self, stmt):
+        test = self.expr(stmt.test)
+        decided = static_truth(test)
+        if decided is True:
+            return self.statements(stmt.body)
+        if decided is False:
+            return self.statements(stmt.orelse)
+        return [syntax.if_(test, self.statements(stmt.body), self.statements(stmt.orelse))]
+
+
+class _ReplaceAdjointReads(gast.NodeTransformer):
+    def __init__(self, adjoint_of_result, result):
+        self.adjoint_of_result = adjoint_of_result
+        self.result = result
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == "d":
+            return syntax.clone(self.adjoint_of_result)
+        return self.generic_visit(node)
+
+
+_STATIC_NODES = (gast.Constant, gast.Tuple, gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp,
+                 gast.Load, gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context)
+
+
+def static_truth(test):
+    """True/False when `test` involves constants only, else None."""
+    if not all(isinstance(n, _STATIC_NODES) for n in gast.walk(test)):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)     # `1 is None` is intended
+            code = compile(syntax.to_ast(gast.Expression(body=test)), "<rule>", "eval")
+        return bool(eval(code, {"__builtins__": {}}))  # noqa: S307 - constants only
+    except Exception:
+        return None
+
+
+# -- loading ----------------------------------------------------------------------
+
+
+class _FileLoader:
+    """Reads one template file into rules and table entries."""
+
+    def __init__(self, path, text=None, namespace=None, first_line=1):
+        self.path = str(path)
+        self.text = text if text is not None else pathlib.Path(path).read_text()
+        self.namespace = dict(namespace or {})
+        self.first_line = first_line
+
+    def error(self, message, node=None):
+        line = (getattr(node, "lineno", None) or 1) + self.first_line - 1
+        return TemplateError(message, Location(self.path, line))
+
+    def load(self, registry):
+        tree = gast.parse(self.text)
+        for stmt in tree.body:
+            if isinstance(stmt, (gast.Import, gast.ImportFrom)):
+                self.import_(stmt)
+            elif isinstance(stmt, gast.FunctionDef):
+                self.rule(stmt, registry)
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+                self.table(stmt.value, registry)
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+                continue  # docstring
+            else:
+                raise self.error("a template file holds imports, rules and tables only", stmt)
+
+    def import_(self, stmt):
+        if isinstance(stmt, gast.Import):
+            for alias in stmt.names:
+                module = importlib.import_module(alias.name)
+                if alias.asname:
+                    self.namespace[alias.asname] = module
+                else:
+                    top = alias.name.split(".")[0]
+                    self.namespace[top] = importlib.import_module(top)
+            return
+        module = importlib.import_module(stmt.module)
+        for alias in stmt.names:
+            self.namespace[alias.asname or alias.name] = getattr(module, alias.name)
+
+    def resolve(self, node):
+        if isinstance(node, gast.Name):
+            if node.id not in self.namespace:
+                raise self.error(f"`{node.id}` is not imported in this template file", node)
+            return self.namespace[node.id]
+        if isinstance(node, gast.Attribute):
+            base = self.resolve(node.value)
+            if not hasattr(base, node.attr):
+                raise self.error(f"`{syntax.unparse(node)}` does not exist "
+                                 f"(in the installed version of {getattr(base, '__name__', base)})",
+                                 node)
+            return getattr(base, node.attr)
+        raise self.error(f"expected a dotted name, got `{syntax.unparse(node)}`", node)
+
+    def table(self, call, registry):
+        kind = call.func.id if isinstance(call.func, gast.Name) else None
+        if kind not in ("nondifferentiable", "mutating"):
+            raise self.error("a call in a template file must be nondifferentiable(...) "
+                             "or mutating(...)", call)
+        objs = [self.resolve(arg) for arg in call.args]
+        impure = any(k.arg == "impure" and k.value.value for k in call.keywords)
+        if kind == "nondifferentiable":
+            registry.add_nondifferentiable(objs, impure=impure)
+        else:
+            registry.add_mutating(objs)
+
+    def rule(self, fdef, registry):
+        primals = []
+        for dec in fdef.decorator_list:
+            if not (isinstance(dec, gast.Call) and isinstance(dec.func, (gast.Name, gast.Attribute))
+                    and _dotted(dec.func).split(".")[-1] == "adjoint" and len(dec.args) == 1):
+                raise self.error(f"rule `{fdef.name}`: decorate it with @adjoint(primal)", fdef)
+            renames = {}
+            for kw in dec.keywords:
+                if not (isinstance(kw.value, gast.Constant) and isinstance(kw.value.value, str)):
+                    raise self.error(f"rule `{fdef.name}`: @adjoint(primal, arg='primal_arg') "
+                                     "renames take strings", dec)
+                renames[kw.arg] = kw.value.value
+            primals.append((self.resolve(dec.args[0]), renames))
+        rule = self.make_rule(fdef)
+        for primal, renames in primals:
+            rule.primal_params[primal] = self.map_params(rule, primal, fdef, renames)
+            registry.add_rule(primal, rule)
+        return rule
+
+    def make_rule(self, fdef):
+        args = fdef.args
+        if args.vararg or args.kwarg or args.kwonlyargs:
+            raise self.error(f"rule `{fdef.name}`: list the primal's arguments by name "
+                             "(no *args, **kwargs or keyword-only arguments)", fdef)
+        names = [a.id for a in args.args]
+        if len(names) < 2:
+            raise self.error(f"rule `{fdef.name}` needs the result and at least one argument: "
+                             f"def {fdef.name}(result, x)", fdef)
+        defaults = [REQUIRED] * (len(names) - len(args.defaults)) + list(args.defaults)
+        line = fdef.lineno + self.first_line - 1
+        rule = Rule(name=fdef.name, result=names[0], params=list(zip(names[1:], defaults[1:])),
+                    body=fdef.body, file=self.path, line=line, namespace=self.namespace)
+        self.check_body(rule, fdef.body, set(names), fdef)
+        return rule
+
+    def check_body(self, rule, body, known, fdef):
+        args = {p for p, _ in rule.params}
+        for stmt in body:
+            if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+                continue  # docstring
+            if isinstance(stmt, gast.If):
+                self.check_names(stmt.test, known, rule)
+                self.check_body(rule, stmt.body, known, fdef)
+                self.check_body(rule, stmt.orelse, known, fdef)
+                continue
+            if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1):
+                raise self.error(f"rule `{rule.name}`: only assignments and if statements "
+                                 "are allowed in a rule", stmt)
+            self.check_names(stmt.value, known, rule)
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                known.add(target.id)
+                continue
+            inner = target.value if isinstance(target, gast.Subscript) else None
+            if isinstance(inner, gast.Subscript):
+                self.check_names(target.slice, known, rule)
+                target = inner
+            if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name)
+                    and target.value.id == "d" and isinstance(target.slice, gast.Name)):
+                raise self.error(f"rule `{rule.name}`: assign to a temporary or to d[arg]", stmt)
+            if target.slice.id not in args:
+                raise self.error(f"rule `{rule.name}`: d[{target.slice.id}] is assigned, but "
+                                 f"`{target.slice.id}` is not one of the rule's arguments "
+                                 f"{sorted(args)}", stmt)
+        body[:] = [s for s in body if not (isinstance(s, gast.Expr))]
+
+    def check_names(self, expr, known, rule):
+        for node in gast.walk(expr):
+            if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                    and node.value.id == "d":
+                if not (isinstance(node.slice, gast.Name) and node.slice.id == rule.result):
+                    raise self.error(f"rule `{rule.name}`: only d[{rule.result}] (the adjoint "
+                                     "of the result) may be read", node)
+            elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                if node.id not in known and node.id not in self.namespace \
+                        and node.id != "d" and not hasattr(builtins, node.id):
+                    raise self.error(f"rule `{rule.name}`: `{node.id}` is not defined (not an "
+                                     "argument, a temporary, an import or a builtin)", node)
+
+    def map_params(self, rule, primal, fdef, renames=None):
+        """{rule param: primal param}: renamed explicitly, else by name, else (for the
+        leading required arguments) by position."""
+        renames = renames or {}
+        signature = _signature(primal)
+        names = [p for p, _ in rule.params]
+        unknown = set(renames) - set(names)
+        if unknown:
+            raise self.error(f"rule `{rule.name}`: renamed arguments {sorted(unknown)} are not "
+                             "arguments of the rule", fdef)
+        if signature is None:
+            return {p: renames.get(p, p) for p in names}
+        params = list(signature.parameters.values())
+        primal_names = [p.name for p in params]
+        has_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        mapping = {}
+        for i, (pname, default) in enumerate(rule.params):
+            if pname in renames:
+                mapping[pname] = renames[pname]
+            elif pname in primal_names:
+                mapping[pname] = pname
+            elif default is REQUIRED and i < len(params) and primal_names[i] not in names \
+                    and params[i].kind not in (inspect.Parameter.VAR_POSITIONAL,
+                                               inspect.Parameter.VAR_KEYWORD):
+                mapping[pname] = primal_names[i]
+            elif has_kwargs:
+                mapping[pname] = pname
+            else:
+                raise self.error(f"rule `{rule.name}`: argument `{pname}` is not a parameter of "
+                                 f"{_label(primal)}{signature}; rename it, or map it with "
+                                 f"@adjoint(primal, {pname}='...')", fdef)
+            if mapping[pname] not in primal_names and not has_kwargs:
+                raise self.error(f"rule `{rule.name}`: `{mapping[pname]}` is not a parameter of "
+                                 f"{_label(primal)}{signature}", fdef)
+        return mapping
+
+
+def _dotted(node):
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        return _dotted(node.value) + "." + node.attr
+    return "?"
+
+
+def _label(obj):
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    return f"{module}.{qualname}" if module and module != "builtins" else qualname
+
+
+# -- the registry -----------------------------------------------------------------------
+
+
+class Registry:
+    """Every rule and table entry, keyed by the primal callable."""
+
+    def __init__(self):
+        self.rules = {}
+        self.nondiff = set()
+        self.nondiff_modules = []
+        self.impure = set()
+        self.impure_modules = []
+        self.mutating = set()
+        self.sources = []      # texts that determine generated code (for cache keys)
+        self.generation = 0
+
+    def add_rule(self, primal, rule):
+        previous = self.rules.get(_key(primal))
+        if previous is not None and previous is not rule and previous.file == rule.file \
+                and not getattr(rule, "user", False):
+            raise TemplateError(f"two rules for {_label(primal)}: `{previous.name}` at "
+                                f"{previous.file}:{previous.line} and `{rule.name}`",
+                                rule.location)
+        self.rules[_key(primal)] = rule
+        self.generation += 1
+
+    def add_nondifferentiable(self, objs, impure=False):
+        for obj in objs:
+            if isinstance(obj, types.ModuleType):
+                self.nondiff_modules.append(obj.__name__)
+                if impure:
+                    self.impure_modules.append(obj.__name__)
+            else:
+                self.nondiff.add(_key(obj))
+                if impure:
+                    self.impure.add(_key(obj))
+        self.generation += 1
+
+    def add_mutating(self, objs):
+        self.mutating.update(_key(obj) for obj in objs)
+        self.generation += 1
+
+    def add_user_rule(self, rule_fn, primals):
+        lines, first = inspect.getsourcelines(rule_fn)
+        text = textwrap.dedent("".join(lines))
+        path = inspect.getsourcefile(rule_fn)
+        namespace = dict(rule_fn.__globals__)
+        loader = _FileLoader(path, text, namespace, first_line=first)
+        fdef = gast.parse(text).body[0]
+        fdef.decorator_list = []
+        rule = loader.make_rule(fdef)
+        rule.user = True
+        for primal in primals:
+            rule.primal_params[primal] = loader.map_params(rule, primal, fdef)
+            self.add_rule(primal, rule)
+        self.sources.append(text)
+
+    # queries -------------------------------------------------------------------
+
+    def rule_for(self, obj):
+        try:
+            return self.rules.get(_key(obj))
+        except TypeError:
+            return None
+
+    def _in_modules(self, obj, modules):
+        owner = getattr(obj, "__self__", None)
+        names = [getattr(obj, "__module__", None) or ""]
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            names.append(type(owner).__module__)
+        return any(n == m or n.startswith(m + ".") for n in names for m in modules)
+
+    def is_nondifferentiable(self, obj):
+        try:
+            if _key(obj) in self.nondiff:
+                return True
+        except TypeError:
+            return False
+        return self._in_modules(obj, self.nondiff_modules)
+
+    def is_impure(self, obj):
+        try:
+            if _key(obj) in self.impure:
+                return True
+        except TypeError:
+            return True
+        return self._in_modules(obj, self.impure_modules)
+
+    def is_mutating(self, obj):
+        try:
+            return _key(obj) in self.mutating
+        except TypeError:
+            return False
+
+
+def _key(obj):
+    hash(obj)
+    return obj
+
+
+@functools.cache
+def registry():
+    reg = Registry()
+    root = templates_dir()
+    files = [root / "nondifferentiable.py"] + sorted((root / "reverse").glob("*.py"))
+    for path in files:
+        text = path.read_text()
+        reg.sources.append(text)
+        _FileLoader(path, text).load(reg)
+    return reg
+
+
+def digest():
+    """A hash of every rule's text: part of the key of every cached gradient."""
+    h = hashlib.sha256()
+    for text in registry().sources:
+        h.update(text.encode())
+    return h.hexdigest()
+
+
+def no_rule_error(label, location, hint=None):
+    return NoRuleError(
+        f"{label} has no derivative rule, and a value that carries a gradient flows into it",
+        location,
+        hint=hint or (f"Add a rule with @srcgrad.adjoint({label}) (see 'Adding rules' in the "
+                      "README), or declare it srcgrad.nondifferentiable if its derivative is "
+                      "zero."))
+
+
