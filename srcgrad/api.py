@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from . import compiler, emit, parse, pytree
+from . import compiler, emit, fence, parse, pytree
 from .errors import ArgnumsError, NonScalarOutputError, ShapeMismatchError
 
 
@@ -96,6 +96,8 @@ class GradFunction:
     """
 
     def __init__(self, fun, argnums, has_aux, with_value):
+        parse.require_function(fun)
+        fence.check_signature(fun)
         self.argnums, self._single = compiler.check_argnums(fun, argnums)
         self.has_aux = has_aux
         self.with_value = with_value

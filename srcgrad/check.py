@@ -45,7 +45,7 @@ def _perturb(args, direction, step):
             moved.append(arg)
             continue
         values = [leaf + step * dv if dv is not None else leaf
-                  for leaf, dv in zip(pytree.leaves(arg), pytree.leaves(v))]
+                  for leaf, dv in zip(pytree.leaves(arg), pytree.leaves_like(v, arg))]
         moved.append(pytree.rebuild(arg, values))
     return moved
 
@@ -81,11 +81,15 @@ def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=No
     u = [_random_like(rng, leaf) for leaf in out_leaves]
     cotangent = pytree.rebuild(out, u)
     analytic = 0.0
-    for ct, v in zip(vjp_fn(cotangent), direction):
-        if v is not None and ct is not None:
-            analytic += _vdot([c for c, dv in zip(pytree.leaves(ct), pytree.leaves(v))
-                               if dv is not None],
-                              [dv for dv in pytree.leaves(v) if dv is not None])
+    for ct, v, arg in zip(vjp_fn(cotangent), direction, args):
+        if v is None:
+            continue
+        pairs = [(c, dv) for c, dv in zip(pytree.leaves_like(ct, arg), pytree.leaves_like(v, arg))
+                 if dv is not None]
+        if any(c is None for c, _ in pairs):
+            raise AssertionError(f"{getattr(fun, '__name__', fun)}: a floating-point argument "
+                                 "got no cotangent")
+        analytic += _vdot([c for c, _ in pairs], [dv for _, dv in pairs])
     plus = pytree.leaves(fun(*_perturb(args, direction, eps)))
     minus = pytree.leaves(fun(*_perturb(args, direction, -eps)))
     numeric = (_vdot(u, plus) - _vdot(u, minus)) / (2 * eps)

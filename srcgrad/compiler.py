@@ -43,6 +43,8 @@ def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
 
 def check_argnums(fun, argnums):
     """`argnums` as a tuple of non-negative ints, checked against fun's parameters."""
+    parse.require_function(fun)
+    fence.check_signature(fun)
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     code = getattr(fun, "__code__", None)
@@ -78,6 +80,8 @@ _MEMORY = {}
 
 def compiled(fun, argnums, has_aux=False):
     """The Entry for `fun` differentiated by `argnums` (a tuple)."""
+    parse.require_function(fun)
+    fence.check_signature(fun)
     scope = parse.Scope(fun)
     resolved = cache.resolution(fun, scope)
     registry = templates.registry()

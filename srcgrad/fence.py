@@ -7,9 +7,11 @@ user's own line and construct.
 
 from __future__ import annotations
 
+import inspect
+
 import gast
 
-from .errors import UnsupportedSyntaxError
+from .errors import Location, UnsupportedSyntaxError
 
 _LOOP_HINT = "Control flow is not supported yet; write the computation without it."
 
@@ -53,6 +55,7 @@ class Fence(gast.NodeVisitor):
     def __init__(self, info):
         self.info = info
         self.line = info.firstline
+        self.entered = False
 
     def refuse(self, construct, hint, node=None):
         line = getattr(node, "lineno", None) or self.line
@@ -70,6 +73,9 @@ class Fence(gast.NodeVisitor):
 
     def visit_FunctionDef(self, node):
         """The function itself: check its signature, then its body."""
+        if self.entered:
+            self.refuse(*UNSUPPORTED[gast.FunctionDef], node=node)
+        self.entered = True
         self.line = node.lineno
         args = node.args
         if args.vararg or args.kwarg:
@@ -95,6 +101,12 @@ class Fence(gast.NodeVisitor):
         if node.value is not None:
             self.visit(node.value)
 
+    def visit_Call(self, node):
+        if any(kw.arg == "out" for kw in node.keywords):
+            self.refuse("writing a result into an existing array with out=",
+                        "Assign the result to a name instead: y = np.multiply(a, b).", node)
+        self.generic_visit(node)
+
     def _check_target(self, target):
         if isinstance(target, (gast.Tuple, gast.List)):
             for elt in target.elts:
@@ -108,6 +120,16 @@ class Fence(gast.NodeVisitor):
                         "Return the new value instead of storing it on an object.", target)
         elif isinstance(target, gast.Starred):
             self.refuse(*UNSUPPORTED[gast.Starred], node=target)
+
+
+def check_signature(fun):
+    """Refuse *args / **kwargs before anything else looks at the parameters."""
+    code = fun.__code__
+    if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        raise UnsupportedSyntaxError(
+            f"*args / **kwargs parameters are not supported in a differentiated function "
+            f"({fun.__name__})", Location(code.co_filename, code.co_firstlineno),
+            hint="List the parameters explicitly.")
 
 
 def check(parsed):

@@ -98,7 +98,9 @@ class Normalizer:
         if ident in self.version:
             return syntax.name(self.version[ident])
         if ident in self.user_locals:
-            raise self.error(f"`{ident}` is used before it is assigned")
+            raise self.error(f"`{ident}` is used before it is assigned",
+                             hint=f"Assign `{ident}` before this line (it is a local name "
+                                  "because the function assigns it).")
         return syntax.name(ident)
 
     def write(self, ident):
@@ -132,6 +134,9 @@ class Normalizer:
         value = self.simple(node)
         if isinstance(value, (gast.Name, gast.Constant)) or self.is_static(value):
             return value
+        return self._temp(value, hint)
+
+    def _temp(self, value, hint=None):
         temp = self.namer.fresh(hint or naming.hint_for(value))
         self.define(temp, value)
         return syntax.name(temp)
@@ -277,7 +282,17 @@ class Normalizer:
             return
         # tuple / list unpacking
         if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
-            atoms = [self.atom(e) for e in value.elts]
+            if all(isinstance(sub, gast.Name) for sub in target.elts):
+                # Every value is computed before any name is rebound (`a, b = b, a`);
+                # their last operations are pure, so they may run in the binding order.
+                values = [self.simple(e) for e in value.elts]
+                if not any(isinstance(v, gast.Call) for v in values):
+                    for sub, simple in zip(target.elts, values):
+                        self.define(self.write(sub.id), simple)
+                    return
+                atoms = [v if self.is_static(v) else self._temp(v) for v in values]
+            else:
+                atoms = [self.atom(e) for e in value.elts]
             for sub, atom in zip(target.elts, atoms):
                 self.assign(sub, atom)
             return

@@ -12,6 +12,7 @@ returns whether it changed anything; `optimize` repeats them until none does.
 from __future__ import annotations
 
 import collections
+import inspect
 import numbers
 import types
 
@@ -75,63 +76,104 @@ class ConstantFold:
 class ShapeClasses:
     """Names that provably have the same shape, from how each one is computed.
 
-    `r2 = r ** 2`, `h = np.tanh(z)`, `dr2 = np.full_like(r2, ...)`,
-    `dh = unbroadcast(dr, h)`, `t = a * 2.0` and `t = a + b` with a, b alike
-    all keep their operand's shape. Only names assigned once are related.
+    Elementwise operations keep the shape of their operands (`r2 = r ** 2`,
+    `h = np.tanh(z)`, `t = a + b` with a, b alike, `np.where(z > 0, dh, 0)`),
+    as do `np.full_like(x, ...)` and `unbroadcast(g, x)`; a scalar (a number,
+    a full reduction such as `np.sum(x)`) takes the shape of what it meets; an
+    adjoint seed has its output's shape. Only names assigned once are related.
     """
 
-    def __init__(self, body, resolve):
+    SCALAR = "()"
+
+    def __init__(self, body, resolve, seeds=()):
         self.resolve = resolve
         self.parent = {}
         defs = collections.Counter()
         for stmt in _all_statements(body):
             defs.update(_stores(stmt))
+        for seed, output in seeds:
+            self.union(seed, output)
         for stmt in _all_statements(body):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
                     and defs[stmt.targets[0].id] == 1:
                 cls = self.of(stmt.value)
                 if cls is not None:
-                    self.parent[self.find(stmt.targets[0].id)] = self.find(cls)
+                    self.union(stmt.targets[0].id, cls)
 
     def find(self, name):
         while self.parent.get(name, name) != name:
             name = self.parent[name]
         return name
 
+    def union(self, a, b):
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            if b == self.SCALAR:
+                a, b = b, a
+            self.parent[b] = a
+
+    def elementwise(self, operands):
+        """The class of an elementwise result: its non-scalar operands must agree."""
+        classes = {self.of(op) for op in operands} - {self.SCALAR}
+        if None in classes or len(classes) > 1:
+            return None
+        return classes.pop() if classes else self.SCALAR
+
     def of(self, expr):
         """The class of an expression's shape, or None when unknown."""
         if isinstance(expr, gast.Name):
             return self.find(expr.id)
+        if _is_number(expr):
+            return self.SCALAR
         if isinstance(expr, gast.UnaryOp):
             return self.of(expr.operand)
         if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-            if _is_number(expr.right):
-                return self.of(expr.left)
-            if _is_number(expr.left):
-                return self.of(expr.right)
-            left, right = self.of(expr.left), self.of(expr.right)
-            return left if left is not None and left == right else None
-        if isinstance(expr, gast.Call) and expr.args:
-            func = self.resolve(expr.func)
-            if func is runtime.unbroadcast and len(expr.args) == 2:
-                return self.of(expr.args[1])
-            if func in _LIKE_FIRST_ARG or (isinstance(func, numpy.ufunc) and func.nin == 1
-                                           and len(expr.args) == 1 and not expr.keywords):
-                return self.of(expr.args[0])
+            return self.elementwise([expr.left, expr.right])
+        if isinstance(expr, gast.Compare):
+            return self.elementwise([expr.left] + expr.comparators)
+        if isinstance(expr, gast.Call):
+            return self.of_call(expr)
+        return None
+
+    def of_call(self, expr):
+        func = self.resolve(expr.func)
+        args = expr.args
+        if func is runtime.unbroadcast and len(args) == 2:
+            return self.of(args[1])
+        if func in _LIKE_FIRST_ARG and args:
+            return self.of(args[0])
+        if isinstance(func, numpy.ufunc) and len(args) == func.nin and not expr.keywords:
+            return self.elementwise(args)
+        if func is numpy.where and len(args) == 3:
+            return self.elementwise(args)
+        if _is_full_reduction(func, expr):
+            return self.SCALAR
         return None
 
 
 _LIKE_FIRST_ARG = (numpy.full_like, numpy.zeros_like, numpy.ones_like, numpy.empty_like)
+_REDUCTIONS = (numpy.sum, numpy.mean, numpy.max, numpy.min, numpy.prod)
+
+
+def _is_full_reduction(func, call):
+    """np.sum(x) / x.sum() and the like, with no axis: a scalar."""
+    if call.keywords:
+        return False
+    if func in _REDUCTIONS:
+        return len(call.args) == 1
+    return isinstance(call.func, gast.Attribute) and call.func.attr in \
+        ("sum", "mean", "max", "min", "prod") and not call.args and func is None
 
 
 class DropUnbroadcast:
     """`unbroadcast(e, x)` is `e` when e and x provably have the same shape."""
 
-    def __init__(self, resolve):
+    def __init__(self, resolve, seeds):
         self.resolve = resolve
+        self.seeds = seeds
 
     def run(self, body):
-        classes = ShapeClasses(body, self.resolve)
+        classes = ShapeClasses(body, self.resolve, self.seeds)
         changed = False
 
         class Rewrite(gast.NodeTransformer):
@@ -192,7 +234,13 @@ def _all_statements(body):
 
 
 class CopyPropagate:
-    """`a = b` between local names: rename b's definition to a, or read b where a was read."""
+    """`a = b` between local names: one name for both, the more readable one.
+
+    Either b's definition is renamed to a (b used only by the copy), or the
+    reads of a become reads of b (a defined only by the copy, b not assigned
+    later). When both apply, the name kept is the one without a version
+    suffix (`dW` over `dW_2`).
+    """
 
     def __init__(self, params):
         self.params = set(params)
@@ -201,8 +249,7 @@ class CopyPropagate:
         changed = False
         i = 0
         while i < len(body):
-            stmt = body[i]
-            if self.is_copy(stmt) and (self.rename_source(body, i) or self.forward(body, i)):
+            if self.is_copy(body[i]) and self.propagate(body, i):
                 changed = True
                 continue
             i += 1
@@ -222,37 +269,80 @@ class CopyPropagate:
             uses.update(_loads(stmt))
         return defs, uses
 
-    def rename_source(self, body, i):
-        """b = <expr>; ...; a = b   ->   a = <expr>; ...   (b used only by the copy)."""
+    def propagate(self, body, i):
         a, b = body[i].targets[0].id, body[i].value.id
         defs, uses = self.counts(body)
-        if b in self.params or a in self.params or defs[a] != 1 or defs[b] != 1 or uses[b] != 1:
-            return False
-        for j in range(i):
-            stmt = body[j]
-            if isinstance(stmt, gast.Assign) and stmt.targets[0].id == b:
-                if anno.get(stmt, "role") != anno.get(body[i], "role"):
-                    return False
-                stmt.targets[0].id = a
-                del body[i]
-                return True
+        source = self.source_definition(body, i, b, defs, uses)
+        forward = self.can_forward(body, i, a, b, defs)
+        if source is not None and (not forward or _rank(a) <= _rank(b)):
+            source.targets[0].id = a          # b = <expr>; ...; a = b  ->  a = <expr>
+            del body[i]
+            return True
+        if forward:
+            for stmt in body[i + 1:]:          # a = b; ... a ...  ->  ... b ...
+                syntax.rename(stmt, {a: b})
+            del body[i]
+            return True
         return False
 
-    def forward(self, body, i):
-        """a = b; ... a ...   ->   ... b ...   (a defined once, b not redefined later)."""
-        a, b = body[i].targets[0].id, body[i].value.id
-        defs, _ = self.counts(body)
+    def source_definition(self, body, i, b, defs, uses):
+        """b's single top-level definition before the copy, if the copy is b's only use."""
+        a = body[i].targets[0].id
+        if {a, b} & self.params or defs[a] != 1 or defs[b] != 1 or uses[b] != 1:
+            return None
+        for stmt in body[:i]:
+            if isinstance(stmt, gast.Assign) and stmt.targets[0].id == b:
+                same_role = anno.get(stmt, "role") == anno.get(body[i], "role")
+                return stmt if same_role else None
+        return None
+
+    def can_forward(self, body, i, a, b, defs):
         if a in self.params or defs[a] != 1:
             return False
         later = body[i + 1:]
         if any(b in _stores(s) for s in later):
             return False
-        if any(isinstance(s, gast.Return) and a in _loads(s) for s in later):
+        return not any(isinstance(s, gast.Return) and a in _loads(s) and _rank(a) < _rank(b)
+                       for s in later)
+
+
+def _rank(name):
+    """Smaller is more readable: no version suffix first, then shorter."""
+    base, _, suffix = name.rpartition("_")
+    return (bool(base) and suffix.isdigit(), len(name))
+
+
+class HelperArguments:
+    """Calls of runtime helpers read like calls people write: options by keyword,
+    defaults left out.  unreduce(g, x, 1, False) -> unreduce(g, x, axis=1)"""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+
+    def run(self, body):
+        changed = False
+        for stmt in _all_statements(body):
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Call) and self.restyle(node):
+                    changed = True
+        return changed
+
+    def restyle(self, call):
+        helper = self.resolve(call.func)
+        if getattr(helper, "__module__", None) != runtime.__name__ or not callable(helper):
             return False
-        for stmt in later:
-            syntax.rename(stmt, {a: b})
-        del body[i]
-        return True
+        params = list(inspect.signature(helper).parameters.values())
+        changed = False
+        for i in range(len(call.args) - 1, -1, -1):
+            param = params[i] if i < len(params) else None
+            if param is None or param.default is inspect.Parameter.empty:
+                break
+            arg = call.args.pop(i)
+            if not (syntax.is_constant_expr(arg) and syntax.constant_value(arg) == param.default
+                    and type(syntax.constant_value(arg)) is type(param.default)):
+                call.keywords.insert(0, gast.keyword(arg=param.name, value=arg))
+            changed = True
+        return changed
 
 
 def resolver(derivative):
@@ -275,7 +365,8 @@ def resolver(derivative):
 def optimize(derivative):
     """Run the passes to a fixed point; returns the derivative, edited in place."""
     params = list(derivative.unit.params) + [derivative.seed]
-    passes = [ConstantFold(), DropUnbroadcast(resolver(derivative)), DeadCode(),
+    seeds = [(adjoint, primal) for primal, adjoint in derivative.adjoints.items()]
+    passes = [ConstantFold(), DropUnbroadcast(resolver(derivative), seeds), DeadCode(),
               CopyPropagate(params)]
     body = derivative.body
     changed = True
@@ -283,4 +374,5 @@ def optimize(derivative):
         changed = False
         for p in passes:
             changed |= p.run(body)
+    HelperArguments(resolver(derivative)).run(body)
     return derivative

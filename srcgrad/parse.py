@@ -86,15 +86,21 @@ def _definition_site(fun):
     return Location(code.co_filename, code.co_firstlineno)
 
 
-def get_source(fun):
-    """(SourceInfo) for a Python function defined in a file."""
-    name = getattr(fun, "__name__", repr(fun))
+def require_function(fun):
+    """Raise unless `fun` is a function written in Python (one srcgrad can read)."""
     if not isinstance(fun, types.FunctionType):
+        name = getattr(fun, "__name__", repr(fun))
         raise SourceUnavailableError(
             f"{name} is not a Python function (it is a {type(fun).__name__}); srcgrad "
             "differentiates functions written in Python source files",
             hint="Wrap it in a `def` in a .py file, or register a rule for it with "
                  "@srcgrad.adjoint if it is a primitive.")
+
+
+def get_source(fun):
+    """(SourceInfo) for a Python function defined in a file."""
+    require_function(fun)
+    name = fun.__name__
     site = _definition_site(fun)
     try:
         lines, firstline = inspect.getsourcelines(fun)

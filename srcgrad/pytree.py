@@ -27,6 +27,19 @@ def leaves(tree):
     return [tree]
 
 
+def leaves_like(tree, like):
+    """The entries of `tree` at the positions of `like`'s leaves (None where `tree` has none)."""
+    if isinstance(like, dict):
+        tree = tree if isinstance(tree, dict) else {}
+        return [leaf for key in _keys(like) for leaf in leaves_like(tree.get(key), like[key])]
+    if isinstance(like, (list, tuple)):
+        items = list(tree) if isinstance(tree, (list, tuple)) else [None] * len(like)
+        return [leaf for t, item in zip(items, like) for leaf in leaves_like(t, item)]
+    if like is None:
+        return []
+    return [tree]
+
+
 def _keys(mapping):
     try:
         return sorted(mapping)

@@ -37,6 +37,7 @@ class Derivative:
     body: list
     imports: Imports
     wrt: tuple
+    adjoints: dict          # primal name -> its adjoint's name (which has the primal's shape)
 
 
 def function_name(unit, wrt):
@@ -234,7 +235,8 @@ class Reverse:
         final = syntax.return_(syntax.tuple_([returned.value, result]))
         anno.tag(final, line=self.line, role="return")
         return Derivative(unit=unit, name=function_name(unit, self.wrt), seed=seed,
-                          body=body + self.out + [final], imports=self.imports, wrt=self.wrt)
+                          body=body + self.out + [final], imports=self.imports, wrt=self.wrt,
+                          adjoints=dict(self.adjoint))
 
 
 def differentiate(unit, activity, wrt):

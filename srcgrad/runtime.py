@@ -44,6 +44,7 @@ def _axes(axis, ndim):
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction of `x` back to `x`'s shape."""
     shape = np.shape(x)
+    g = np.asarray(g, dtype=np.result_type(g, x))     # a Python float seed takes x's dtype
     if axis is not None and not keepdims:
         g = np.expand_dims(g, _axes(axis, len(shape)))
     return np.broadcast_to(g, shape)

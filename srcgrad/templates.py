@@ -216,7 +216,23 @@ _STATIC_NODES = (gast.Constant, gast.Tuple, gast.BinOp, gast.UnaryOp, gast.Compa
 
 
 def static_truth(test):
-    """True/False when `test` involves constants only, else None."""
+    """True/False when `test` is decided by constants alone, else None.
+
+    `constant(e)` in a rule's condition is True when the argument `e` is a
+    literal (so `if constant(x) and x > 0:` picks a branch for `2.0 ** y`).
+    """
+    if isinstance(test, gast.BoolOp):
+        values = [static_truth(v) for v in test.values]
+        decisive = isinstance(test.op, gast.And) is False
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
+    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        value = static_truth(test.operand)
+        return None if value is None else not value
+    if isinstance(test, gast.Call) and isinstance(test.func, gast.Name) \
+            and test.func.id == "constant" and len(test.args) == 1:
+        return syntax.is_constant_expr(test.args[0])
     if not all(isinstance(n, _STATIC_NODES) for n in gast.walk(test)):
         return None
     try:
@@ -339,7 +355,7 @@ class _FileLoader:
             if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
                 continue  # docstring
             if isinstance(stmt, gast.If):
-                self.check_names(stmt.test, known, rule)
+                self.check_names(stmt.test, known | {"constant"}, rule)
                 self.check_body(rule, stmt.body, known, fdef)
                 self.check_body(rule, stmt.orelse, known, fdef)
                 continue

@@ -82,16 +82,26 @@ def abs(y, x):
 
 @adjoint(numpy.maximum)
 def maximum(z, x, y):
-    g = numpy.where(x == y, 0.5 * d[z], d[z])
-    d[x] = unbroadcast(numpy.where(x == z, g, 0), x)
-    d[y] = unbroadcast(numpy.where(y == z, g, 0), y)
+    if constant(y):          # max(x, c), as in relu: no gradient at the tie x == c
+        d[x] = unbroadcast(numpy.where(x > y, d[z], 0), x)
+    elif constant(x):
+        d[y] = unbroadcast(numpy.where(y > x, d[z], 0), y)
+    else:                    # ties share the gradient equally
+        g = numpy.where(x == y, 0.5 * d[z], d[z])
+        d[x] = unbroadcast(numpy.where(x == z, g, 0), x)
+        d[y] = unbroadcast(numpy.where(y == z, g, 0), y)
 
 
 @adjoint(numpy.minimum)
 def minimum(z, x, y):
-    g = numpy.where(x == y, 0.5 * d[z], d[z])
-    d[x] = unbroadcast(numpy.where(x == z, g, 0), x)
-    d[y] = unbroadcast(numpy.where(y == z, g, 0), y)
+    if constant(y):
+        d[x] = unbroadcast(numpy.where(x < y, d[z], 0), x)
+    elif constant(x):
+        d[y] = unbroadcast(numpy.where(y < x, d[z], 0), y)
+    else:
+        g = numpy.where(x == y, 0.5 * d[z], d[z])
+        d[x] = unbroadcast(numpy.where(x == z, g, 0), x)
+        d[y] = unbroadcast(numpy.where(y == z, g, 0), y)
 
 
 @adjoint(numpy.where)
@@ -231,10 +241,14 @@ def stack(y, arrays, axis=0):
 @adjoint(numpy.ndarray.real)
 @adjoint(numpy.ndarray.copy)
 @adjoint(numpy.copy)
-@adjoint(builtins.float)
-@adjoint(numpy.ndarray.item)
 def asarray(y, x):
     d[x] = d[y]
+
+
+@adjoint(builtins.float)
+@adjoint(numpy.ndarray.item)
+def float(y, x):
+    d[x] = numpy.reshape(d[y], numpy.shape(x))
 
 
 @adjoint(numpy.ndarray.astype)

@@ -18,12 +18,14 @@ imports them. A rule is one function:
 - A statement `d[arg] = ...` is dropped when `arg` needs no adjoint.
 - Other names are temporaries, this file's imports, or builtins.
 - `if` conditions over constant arguments (`axis is None`) are decided when
-  the rule is used; others stay in the generated code, and then each branch
-  must assign the same adjoints.
+  the rule is used; `constant(a)` is true when argument `a` is a literal.
+  Other conditions stay in the generated code, and then each branch must
+  assign the same adjoints.
 - Arrays are built with `*_like` or from existing values, never from a bare
   shape, so that a gradient keeps its input's dtype.
 """
 
+import math
 import operator
 
 import numpy
@@ -64,7 +66,10 @@ def truediv(z, x, y):
 @adjoint(numpy.power)
 def pow(z, x, y):
     d[x] = unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] = unbroadcast(d[z] * z * numpy.log(numpy.where(x == 0, 1, x)), y)
+    if constant(x) and x > 0:
+        d[y] = unbroadcast(d[z] * z * math.log(x), y)
+    else:
+        d[y] = unbroadcast(d[z] * z * numpy.log(numpy.where(x == 0, 1, x)), y)
 
 
 @adjoint(operator.mod)

@@ -1,0 +1,53 @@
+"""Every corpus function: reverse mode against central differences, and float32 kept."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import pytree
+
+from .corpus import inputs_for, straight_line
+from .helpers import assert_grad_matches_fd, float_argnums, raw_gradients
+
+FUNCTIONS = [f for _, f in inspect.getmembers(straight_line, inspect.isfunction)
+             if f.__module__ == straight_line.__name__]
+
+
+def test_corpus_is_large_enough():
+    assert len(FUNCTIONS) >= 30
+
+
+@pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)
+def test_vjp_matches_finite_differences(fun):
+    srcgrad.check_grads(fun, inputs_for(fun))
+
+
+@pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)
+def test_grad_of_each_argument_matches_finite_differences(fun):
+    args = inputs_for(fun)
+    for argnum in float_argnums(args):
+        assert_grad_matches_fd(fun, args, argnum)
+
+
+@pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)
+def test_float32_stays_float32(fun):
+    args = inputs_for(fun, dtype=np.float32)
+    argnums = float_argnums(args)
+    if np.asarray(fun(*args)).dtype == np.float32:
+        # The function computes in float32, so its derivative code must too
+        # (where the user's own code promotes to float64, so does its derivative).
+        raw = raw_gradients(fun, args, argnums)
+        for i, g in zip(argnums, raw):
+            for leaf_g, leaf in zip(pytree.leaves_like(g, args[i]), pytree.leaves(args[i])):
+                if leaf_g is not None and isinstance(leaf, np.ndarray):
+                    assert np.asarray(leaf_g).dtype == np.float32, (fun.__name__, i)
+    grads = srcgrad.grad(fun, argnums=argnums)(*args)
+    for i, g in zip(argnums, grads):
+        for gl, leaf in zip(pytree.leaves_like(g, args[i]), pytree.leaves(args[i])):
+            if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f":
+                assert gl.dtype == leaf.dtype
+            elif isinstance(leaf, float):
+                assert type(gl) is float
+

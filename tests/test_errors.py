@@ -1,0 +1,133 @@
+"""Every error a user can cause is a located SrcgradError that says what to do."""
+
+import inspect
+import os
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+from .fixtures import unsupported
+
+
+def line_of(fun, marker):
+    """The file line of the first line of `fun`'s source that contains `marker`."""
+    lines, first = inspect.getsourcelines(fun)
+    for offset, text in enumerate(lines):
+        if marker in text:
+            return first + offset
+    raise AssertionError(f"{marker!r} not in {fun.__name__}")
+
+
+CASES = [
+    # (function, error class, marker on the offending line, words the message contains)
+    ("uses_try", srcgrad.UnsupportedSyntaxError, "try:", "try/except"),
+    ("uses_with", srcgrad.UnsupportedSyntaxError, "with np", "with statement"),
+    ("uses_yield", srcgrad.UnsupportedSyntaxError, "yield np", "generator"),
+    ("uses_async", srcgrad.UnsupportedSyntaxError, "async def", "async"),
+    ("uses_global", srcgrad.UnsupportedSyntaxError, "global counter", "global"),
+    ("uses_del", srcgrad.UnsupportedSyntaxError, "del y", "del"),
+    ("uses_class", srcgrad.UnsupportedSyntaxError, "class Local", "class definition"),
+    ("uses_nested_def", srcgrad.UnsupportedSyntaxError, "def inner", "nested function"),
+    ("uses_lambda_inside", srcgrad.UnsupportedSyntaxError, "lambda z", "lambda"),
+    ("uses_if", srcgrad.UnsupportedSyntaxError, "if np.sum", "if statement"),
+    ("uses_for", srcgrad.UnsupportedSyntaxError, "for value", "for loop"),
+    ("uses_while", srcgrad.UnsupportedSyntaxError, "while np", "while loop"),
+    ("uses_list_comprehension", srcgrad.UnsupportedSyntaxError, "[v * v", "list comprehension"),
+    ("uses_item_assignment", srcgrad.UnsupportedSyntaxError, "y[0] =", "x[i] = ..."),
+    ("uses_out_argument", srcgrad.UnsupportedSyntaxError, "out=y", "out="),
+    ("uses_starargs", srcgrad.UnsupportedSyntaxError, "def uses_starargs", "*args"),
+    ("uses_early_return", srcgrad.UnsupportedSyntaxError, "return np.sum(x)", "early return"),
+    ("uses_conditional_expression", srcgrad.UnsupportedSyntaxError, "if x.size",
+     "conditional expression"),
+    ("inplace_on_argument", srcgrad.UnsupportedSyntaxError, "x += 1.0", "in place"),
+    ("inplace_on_alias", srcgrad.UnsupportedSyntaxError, "y += 1.0", "share memory"),
+    ("or_on_gradient", srcgrad.UnsupportedSyntaxError, "s or 1.0", "and`/`or"),
+    ("no_rule", srcgrad.NoRuleError, "np.linalg.det", "np.linalg.det has no derivative rule"),
+    ("calls_helper", srcgrad.NoRuleError, "helper(x))", "helper has no derivative rule"),
+    ("unhandled_keyword", srcgrad.NoRuleError, "dtype=", "dtype"),
+    ("mutating_call", srcgrad.UnsupportedSyntaxError, "y.sort()", "writes into"),
+    ("unused_call_result", srcgrad.UnsupportedSyntaxError, "np.linalg.norm(y)", "not used"),
+    ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x", "before it is assigned"),
+]
+
+
+def _args_for(fun):
+    names = fun.__code__.co_varnames[:fun.__code__.co_argcount]
+    return [np.eye(3) * 2.0 if n == "x" else 0.5 for n in names] or [np.ones(3)]
+
+
+@pytest.mark.parametrize("name, error, marker, words", CASES, ids=[c[0] for c in CASES])
+def test_refusal_is_located(name, error, marker, words):
+    fun = getattr(unsupported, name)
+    with pytest.raises(error) as info:
+        srcgrad.grad(fun)(*_args_for(fun))
+    err = info.value
+    assert isinstance(err, srcgrad.SrcgradError)
+    assert words in str(err)
+    assert err.location is not None
+    assert os.path.basename(err.location.file) == "unsupported.py"
+    assert err.location.line == line_of(fun, marker), str(err)
+    assert f"unsupported.py:{err.location.line}" in str(err)
+    assert err.hint, "every refusal says what to do"
+
+
+def test_refusal_happens_before_running_anything():
+    with pytest.raises(srcgrad.UnsupportedSyntaxError):
+        srcgrad.source(unsupported.uses_try)
+
+
+def test_function_without_source():
+    namespace = {}
+    exec("def f(x):\n    return x * x\n", namespace)
+    with pytest.raises(srcgrad.SourceUnavailableError) as info:
+        srcgrad.grad(namespace["f"])(1.0)
+    assert "exec" in str(info.value) and "<string>" in str(info.value)
+
+
+def test_builtin_function_has_no_source():
+    with pytest.raises(srcgrad.SourceUnavailableError) as info:
+        srcgrad.grad(np.tanh)(1.0)
+    assert "not a Python function" in str(info.value)
+
+
+def test_lambda_is_refused_with_its_line():
+    square = lambda x: x * x  # noqa: E731
+    with pytest.raises(srcgrad.UnsupportedSyntaxError) as info:
+        srcgrad.grad(square)(1.0)
+    assert info.value.location.line == line_of(test_lambda_is_refused_with_its_line, "lambda x")
+
+
+def test_argnums_out_of_range_names_the_function():
+    with pytest.raises(srcgrad.ArgnumsError) as info:
+        srcgrad.grad(unsupported.two_args, argnums=2)
+    assert "out of range" in str(info.value)
+    assert info.value.location.line == line_of(unsupported.two_args, "def two_args")
+    with pytest.raises(srcgrad.ArgnumsError):
+        srcgrad.grad(unsupported.two_args, argnums=(0, 0))
+    with pytest.raises(srcgrad.ArgnumsError):
+        srcgrad.grad(unsupported.two_args, argnums="x")
+
+
+def test_argnums_pointing_at_an_int_argument():
+    df = srcgrad.grad(unsupported.two_args, argnums=1)
+    with pytest.raises(srcgrad.ArgnumsError) as info:
+        df(np.ones(3), 3)
+    assert "int 3" in str(info.value) and "3.0" in info.value.hint
+    with pytest.raises(srcgrad.ArgnumsError):
+        df(np.ones(3), np.arange(3))
+
+
+def test_grad_of_a_non_scalar_output_points_to_vjp():
+    with pytest.raises(srcgrad.NonScalarOutputError) as info:
+        srcgrad.grad(unsupported.vector_output)(np.ones(3))
+    assert "vjp" in info.value.hint
+    assert info.value.location.line == line_of(unsupported.vector_output, "return x * 2.0")
+
+
+def test_errors_are_one_family():
+    for cls in (srcgrad.SourceUnavailableError, srcgrad.UnsupportedSyntaxError,
+                srcgrad.NoRuleError, srcgrad.ArgnumsError, srcgrad.NonScalarOutputError,
+                srcgrad.ShapeMismatchError, srcgrad.TemplateError):
+        assert issubclass(cls, srcgrad.SrcgradError)
