@@ -7,7 +7,7 @@ named after the module, function and options so a person can find it:
     model.loss.dloss_dW.3f2a9c1b0d4e.py
 
 Its last line is a stamp: the key it was built for (a hash of the function's
-source, what its names denote, the options, the rules and srcgrad's version)
+source, what its names denote, the options, the rules and srcgrad's own code)
 and a hash of the text above. A file whose stamp does not match is ignored
 and rebuilt, never executed. Files are written atomically (a temporary file
 in the same folder, then `os.replace`).
@@ -15,6 +15,7 @@ in the same folder, then `os.replace`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -66,9 +67,18 @@ def resolution(fun, scope):
     return found
 
 
+@functools.cache
+def compiler_digest():
+    """A hash of srcgrad's own code: a changed compiler never reuses old files."""
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def key(source_text, file, qualname, options, resolved, rules_digest):
     h = hashlib.sha256()
-    for part in (__version__, rules_digest, file, qualname, source_text,
+    for part in (compiler_digest(), rules_digest, file, qualname, source_text,
                  json.dumps(options, sort_keys=True, default=repr),
                  json.dumps(resolved, sort_keys=True)):
         h.update(part.encode())

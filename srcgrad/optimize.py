@@ -63,7 +63,18 @@ class _Folder(gast.NodeTransformer):
 
 
 class ConstantFold:
-    """Arithmetic on constants in instantiated rules, and `e ** 1`, `e * 1`, `1 * e`."""
+    """Arithmetic on constants in instantiated rules, and `e ** 1`, `e * 1`, `1 * e`.
+
+    Before::
+
+        dr = dr2 * 2 * r ** (2 - 1)
+        dq = dp * 1 / 1
+
+    After::
+
+        dr = dr2 * 2 * r
+        dq = dp
+    """
 
     def run(self, body):
         folder = _Folder()
@@ -166,7 +177,24 @@ def _is_full_reduction(func, call):
 
 
 class DropUnbroadcast:
-    """`unbroadcast(e, x)` is `e` when e and x provably have the same shape."""
+    """`unbroadcast(e, x)` is `e` when e and x provably have the same shape.
+
+    Before::
+
+        r2 = r ** 2
+        dr2 = np.full_like(r2, 1.0)
+        dr = unbroadcast(dr2 * 2 * r, r)
+        dy = unbroadcast(dr2, y)
+        return dr, dy
+
+    After::
+
+        r2 = r ** 2
+        dr2 = np.full_like(r2, 1.0)
+        dr = dr2 * 2 * r
+        dy = unbroadcast(dr2, y)
+        return dr, dy
+    """
 
     def __init__(self, resolve, seeds):
         self.resolve = resolve
@@ -194,7 +222,23 @@ class DropUnbroadcast:
 
 
 class DeadCode:
-    """Removes assignments whose value no later statement reads (side effects kept)."""
+    """Removes assignments whose value no later statement reads (side effects kept).
+
+    Before::
+
+        a = x * 2
+        b = x * 3
+        if b > 0:
+            c = a
+        else:
+            c = b
+        return b
+
+    After::
+
+        b = x * 3
+        return b
+    """
 
     def run(self, body):
         self.changed = False
@@ -240,6 +284,20 @@ class CopyPropagate:
     reads of a become reads of b (a defined only by the copy, b not assigned
     later). When both apply, the name kept is the one without a version
     suffix (`dW` over `dW_2`).
+
+    Before::
+
+        dr = dr2 * 2 * r
+        dh = dr
+        dW_2 = dh * h
+        dW = dW_2
+        return dW
+
+    After::
+
+        dh = dr2 * 2 * r
+        dW = dh * h
+        return dW
     """
 
     def __init__(self, params):
@@ -314,7 +372,18 @@ def _rank(name):
 
 class HelperArguments:
     """Calls of runtime helpers read like calls people write: options by keyword,
-    defaults left out.  unreduce(g, x, 1, False) -> unreduce(g, x, axis=1)"""
+    defaults left out.
+
+    Before::
+
+        dp = unreduce(dsum, p, 1, False)
+        dq = unreduce(dsum, q, None, True)
+
+    After::
+
+        dp = unreduce(dsum, p, axis=1)
+        dq = unreduce(dsum, q, keepdims=True)
+    """
 
     def __init__(self, resolve):
         self.resolve = resolve

@@ -139,19 +139,26 @@ class Reverse:
             raise NoRuleError("a derivative rule's run-time `if` assigns different adjoints in "
                               "its branches; pass that argument as a constant",
                               self.unit.info.location(self.line))
-        parts = {t: syntax.name(self.namer.fresh(f"d{t}_part")) for t in targets[0]}
+        # A first contribution assigns the adjoint in both branches; a later one
+        # goes through a temporary that is added after the `if`.
+        parts = {t: self.namer.fresh(f"d{t}_part") if t in self.adjoint
+                 else self.namer.adjoint(t) for t in targets[0]}
         bodies = []
         for stmts, contributions in branches:
             body = list(stmts)
             for target, expr in contributions.items():
-                body.append(syntax.assign(parts[target].id, expr))
+                body.append(syntax.assign(parts[target], expr))
             bodies.append(body)
         for stmt in gast.walk(syntax.module(bodies[0] + bodies[1])):
             if isinstance(stmt, gast.stmt):
                 anno.tag(stmt, line=self.line, role="adjoint")
         self.emit(syntax.if_(node.test, bodies[0], bodies[1]))
         for target, name in parts.items():
-            self.contribute(target, name)
+            if target in self.adjoint:
+                self.contribute(target, syntax.name(name))
+            else:
+                self.adjoint[target] = name
+                self.array_kind[name] = all(self.expr_is_array(b[1][target]) for b in branches)
 
     def _branch(self, items):
         stmts, contributions = [], {}

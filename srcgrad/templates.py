@@ -261,7 +261,11 @@ class _FileLoader:
         return TemplateError(message, Location(self.path, line))
 
     def load(self, registry):
-        tree = gast.parse(self.text)
+        try:
+            tree = gast.parse(self.text)
+        except SyntaxError as err:
+            raise TemplateError(f"syntax error in a rule file: {err.msg}",
+                                Location(self.path, (err.lineno or 1) + self.first_line - 1))
         for stmt in tree.body:
             if isinstance(stmt, (gast.Import, gast.ImportFrom)):
                 self.import_(stmt)
@@ -316,6 +320,8 @@ class _FileLoader:
 
     def rule(self, fdef, registry):
         primals = []
+        if not fdef.decorator_list:
+            raise self.error(f"rule `{fdef.name}`: decorate it with @adjoint(primal)", fdef)
         for dec in fdef.decorator_list:
             if not (isinstance(dec, gast.Call) and isinstance(dec.func, (gast.Name, gast.Attribute))
                     and _dotted(dec.func).split(".")[-1] == "adjoint" and len(dec.args) == 1):

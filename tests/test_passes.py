@@ -1,0 +1,67 @@
+"""Each optimization pass does what the before/after example in its docstring shows."""
+
+import re
+import textwrap
+
+import numpy as np
+import pytest
+
+from srcgrad import annotations as anno
+from srcgrad import optimize, runtime, syntax
+
+NAMES = {"np": np, "unbroadcast": runtime.unbroadcast, "unreduce": runtime.unreduce}
+
+
+def resolve(node):
+    if isinstance(node, syntax.gast.Name):
+        return NAMES.get(node.id)
+    if isinstance(node, syntax.gast.Attribute):
+        base = resolve(node.value)
+        return getattr(base, node.attr, None) if base is np else None
+    return None
+
+
+PASSES = {
+    optimize.ConstantFold: lambda: optimize.ConstantFold(),
+    optimize.DropUnbroadcast: lambda: optimize.DropUnbroadcast(resolve, []),
+    optimize.DeadCode: lambda: optimize.DeadCode(),
+    optimize.CopyPropagate: lambda: optimize.CopyPropagate(["x", "r", "h", "dr2"]),
+    optimize.HelperArguments: lambda: optimize.HelperArguments(resolve),
+}
+
+
+def examples(cls):
+    doc = cls.__doc__
+    before, after = re.search(r"Before::\n(.*?)\n\s*After::\n(.*)", doc, re.S).groups()
+    return textwrap.dedent(before).strip(), textwrap.dedent(after).strip()
+
+
+def run_pass(make, code):
+    body = syntax.parse(code).body
+    for stmt in body:
+        for node in syntax.gast.walk(stmt):
+            if isinstance(node, syntax.gast.stmt):
+                anno.tag(node, role="adjoint")
+    the_pass = make()
+    while the_pass.run(body):
+        pass
+    return syntax.unparse(body)
+
+
+@pytest.mark.parametrize("cls", list(PASSES), ids=lambda c: c.__name__)
+def test_docstring_example(cls):
+    before, after = examples(cls)
+    assert run_pass(PASSES[cls], before) == syntax.unparse(syntax.parse(after).body)
+
+
+def test_primal_statements_are_not_folded():
+    body = syntax.parse("y = x * 1").body
+    anno.tag(body[0], role="primal")
+    assert not optimize.ConstantFold().run(body)
+
+
+def test_impure_statements_survive_dead_code():
+    body = syntax.parse("a = np.random.rand()\nreturn 1.0").body
+    anno.tag(body[0], impure=True)
+    optimize.DeadCode().run(body)
+    assert len(body) == 2
