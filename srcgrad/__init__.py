@@ -11,11 +11,11 @@ from .check import check_grads  # noqa: E402
 from .errors import (  # noqa: E402
     ArgnumsError, NoRuleError, NonScalarOutputError, ShapeMismatchError, SourceUnavailableError,
     SrcgradError, TemplateError, UnsupportedSyntaxError)
-from .extend import adjoint, d, nondifferentiable  # noqa: E402
+from .extend import adjoint, d, nondifferentiable, stop_gradient  # noqa: E402
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "source", "check_grads", "adjoint", "d",
-    "nondifferentiable", "SrcgradError", "SourceUnavailableError", "UnsupportedSyntaxError",
+    "nondifferentiable", "stop_gradient", "SrcgradError", "SourceUnavailableError", "UnsupportedSyntaxError",
     "NoRuleError", "ArgnumsError", "NonScalarOutputError", "ShapeMismatchError",
     "TemplateError",
 ]

@@ -12,11 +12,14 @@ import functools
 import numpy as np
 
 from . import compiler, emit, fence, parse, pytree
-from .errors import ArgnumsError, NonScalarOutputError, ShapeMismatchError
+from .errors import ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError
+
+
+_SCALAR_TYPES = (float, np.float64, np.float32, np.float16)
 
 
 def _is_scalar(value):
-    if type(value) is float:
+    if type(value) in _SCALAR_TYPES:
         return True
     return np.ndim(value) == 0 and not isinstance(value, (dict, list, tuple))
 
@@ -70,13 +73,12 @@ def _check_args(fun, args, argnums):
             raise ArgnumsError(f"argnums includes {i}, but {fun.__name__} was called with "
                                f"{len(args)} positional argument(s)",
                                hint="Pass the arguments you differentiate by position.")
-        arg = args[i]
-        if type(arg) is float or (isinstance(arg, np.ndarray) and arg.dtype.kind in "fc"):
-            continue
-        if not any(pytree.is_inexact(leaf) for leaf in pytree.leaves(arg)):
+        if not pytree.has_inexact(args[i]):
+            code = fun.__code__
             raise ArgnumsError(
-                f"argument {i} of {fun.__name__} is {_short_repr(arg)}: gradients are taken "
+                f"argument {i} of {fun.__name__} is {_short_repr(args[i])}: gradients are taken "
                 "with respect to floating-point values",
+                Location(code.co_filename, code.co_firstlineno),
                 hint="Pass a float (3.0 rather than 3) or a float array, or leave this "
                      "argument out of argnums.")
 
@@ -200,8 +202,7 @@ def vjp(fun, *primals, has_aux=False):
     floating-point values get `None`. With `has_aux=True`, returns
     `(out, vjp_fn, aux)`.
     """
-    argnums = tuple(i for i, p in enumerate(primals)
-                    if any(pytree.is_inexact(leaf) for leaf in pytree.leaves(p)))
+    argnums = tuple(i for i, p in enumerate(primals) if pytree.has_inexact(p))
     generated = _Generated(fun, argnums, has_aux)
     result = fun(*primals)
     out, aux = result if has_aux else (result, None)

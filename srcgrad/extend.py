@@ -28,6 +28,15 @@ class _AdjointMarker:
 d = _AdjointMarker()
 
 
+def stop_gradient(x):
+    """`x`, through which no gradient flows (JAX's `lax.stop_gradient`).
+
+    log_softmax, for instance: `z - stop_gradient(np.max(z, axis=1, keepdims=True))`
+    is stable and its derivative skips the max, whose total contribution is zero.
+    """
+    return x
+
+
 def adjoint(*primals):
     """Register the decorated function as the reverse-mode rule of `primals`."""
     def register(rule_fn):

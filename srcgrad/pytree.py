@@ -79,8 +79,23 @@ def structure(tree):
     return "*"
 
 
+def has_inexact(tree):
+    """Does `tree` hold a float (or complex) leaf, one that can have a gradient?"""
+    if type(tree) is np.ndarray:
+        return tree.dtype.kind in "fc"
+    if type(tree) is float:
+        return True
+    if isinstance(tree, dict):
+        return any(has_inexact(value) for value in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return any(has_inexact(item) for item in tree)
+    return tree is not None and is_inexact(tree)
+
+
 def is_inexact(leaf):
     """A float (or complex) leaf: one that can have a gradient."""
+    if type(leaf) is np.ndarray:
+        return leaf.dtype.kind in "fc"
     if isinstance(leaf, (bool, np.bool_)):
         return False
     if isinstance(leaf, (float, complex, np.inexact)):
@@ -93,6 +108,11 @@ def is_inexact(leaf):
 
 def match_leaf(g, like):
     """The gradient `g` for the leaf `like`: its shape and dtype, owned by the caller."""
+    if type(like) is np.ndarray and type(g) is np.ndarray and g.shape == like.shape \
+            and g.dtype == like.dtype and like.dtype.kind in "fc":
+        if g.flags.writeable and g is not like and not np.may_share_memory(g, like):
+            return g
+        return g.copy()
     if not is_inexact(like):
         return None
     if isinstance(like, float):

@@ -19,10 +19,24 @@ CONTAINER_HELPERS = frozenset({"grad_at", "add_at", "add_grad", "concatenate_adj
                                "stack_adjoint"})
 
 
+def _shape(x):
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def _ndim(x):
+    try:
+        return x.ndim
+    except AttributeError:
+        return np.ndim(x)
+
+
 def unbroadcast(g, like):
     """Sum `g` down to the shape of `like`: undoes NumPy broadcasting."""
-    shape = np.shape(like)
-    if np.shape(g) == shape:
+    shape = _shape(like)
+    if _shape(g) == shape:
         return g
     g = np.asarray(g)
     extra = g.ndim - len(shape)
@@ -37,25 +51,36 @@ def unbroadcast(g, like):
 
 
 def _axes(axis, ndim):
-    axis = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axis = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     return tuple(a % ndim if ndim else 0 for a in axis)
+
+
+def _expand(g, x, axis, keepdims):
+    """A reduction's result (or adjoint) with the reduced axes put back as length 1."""
+    if axis is None or keepdims:
+        return g
+    shape = _shape(x)
+    axes = _axes(axis, len(shape))
+    return np.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast the adjoint `g` of a reduction of `x` back to `x`'s shape."""
-    shape = np.shape(x)
-    g = np.asarray(g, dtype=np.result_type(g, x))     # a Python float seed takes x's dtype
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, _axes(axis, len(shape)))
-    return np.broadcast_to(g, shape)
+    g = _expand(g, x, axis, keepdims)
+    dtype = np.result_type(g, x)            # a Python float seed takes x's dtype
+    if np.size(x) > 1 << 16:
+        return np.broadcast_to(np.asarray(g, dtype=dtype), _shape(x))   # no copy
+    out = np.empty(_shape(x), dtype=dtype)
+    out[...] = g
+    return out
 
 
 def extremum_adjoint(g, x, y, axis=None, keepdims=False):
     """Adjoint of max/min: `g` shared equally among the entries that attain the extremum."""
     x = np.asarray(x)
-    mask = x == unreduce(y, x, axis, keepdims)
+    mask = x == _expand(y, x, axis, keepdims)
     count = np.sum(mask, axis=axis, keepdims=True).astype(x.dtype)
-    return np.where(mask, unreduce(g, x, axis, keepdims) / count, 0)
+    return np.where(mask, _expand(g, x, axis, keepdims) / count, 0)
 
 
 def prod_adjoint(g, x, axis=None, keepdims=False):
@@ -78,7 +103,7 @@ def _mT(a):
 
 def matmul_grad_left(g, a, b):
     """Adjoint of `a` in `a @ b`: `g @ b.T` for matrices (vectors and stacks handled)."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    a_nd, b_nd = _ndim(a), _ndim(b)
     if a_nd == 2 and b_nd == 2:
         return g @ b.T
     if a_nd == 1 and b_nd == 1:
@@ -92,7 +117,7 @@ def matmul_grad_left(g, a, b):
 
 def matmul_grad_right(g, a, b):
     """Adjoint of `b` in `a @ b`: `a.T @ g` for matrices (vectors and stacks handled)."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    a_nd, b_nd = _ndim(a), _ndim(b)
     if a_nd == 2 and b_nd == 2:
         return a.T @ g
     if a_nd == 1 and b_nd == 1:

@@ -19,6 +19,7 @@ import operator
 
 import numpy
 
+import srcgrad.extend
 from srcgrad.extend import mutating, nondifferentiable
 
 nondifferentiable(
@@ -54,6 +55,8 @@ nondifferentiable(
     numpy.ndarray.flags,
     # strings and errors
     builtins.str, builtins.repr, builtins.format,
+    # an explicit stop
+    srcgrad.extend.stop_gradient,
 )
 
 nondifferentiable(
