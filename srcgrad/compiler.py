@@ -84,8 +84,7 @@ def compiled(fun, argnums, has_aux=False):
     fence.check_signature(fun)
     scope = parse.Scope(fun)
     resolved = cache.resolution(fun, scope)
-    registry = templates.registry()
-    memory_key = (fun.__code__, argnums, has_aux, registry.generation,
+    memory_key = (fun.__code__, argnums, has_aux, templates.user_generation(),
                   tuple(sorted(resolved.items())))
     entry = _MEMORY.get(memory_key)
     if entry is not None:

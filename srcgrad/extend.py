@@ -49,11 +49,19 @@ def adjoint(*primals):
 def nondifferentiable(*callables, impure=False):
     """Declare callables whose result has a zero derivative (indices, shapes, draws)."""
     from . import templates
-    templates.registry().add_nondifferentiable(callables, impure=impure)
+    registry = templates.registry()
+    registry.add_nondifferentiable(callables, impure=impure)
+    registry.note_user_change(repr([_name(c) for c in callables] + [impure]))
     return callables[0] if len(callables) == 1 else None
 
 
 def mutating(*callables):
     """Declare callables that write into an argument (refused on active values)."""
     from . import templates
-    templates.registry().add_mutating(callables)
+    registry = templates.registry()
+    registry.add_mutating(callables)
+    registry.note_user_change(repr([_name(c) for c in callables]))
+
+
+def _name(obj):
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}"

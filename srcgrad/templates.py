@@ -465,8 +465,8 @@ class Registry:
         self.impure = set()
         self.impure_modules = []
         self.mutating = set()
-        self.sources = []      # texts that determine generated code (for cache keys)
-        self.generation = 0
+        self.user_sources = []     # the user's rules and tables (part of every cache key)
+        self.user_generation = 0   # bumped by each registration from user code
 
     def add_rule(self, primal, rule):
         previous = self.rules.get(_key(primal))
@@ -476,7 +476,6 @@ class Registry:
                                 f"{previous.file}:{previous.line} and `{rule.name}`",
                                 rule.location)
         self.rules[_key(primal)] = rule
-        self.generation += 1
 
     def add_nondifferentiable(self, objs, impure=False):
         for obj in objs:
@@ -488,11 +487,9 @@ class Registry:
                 self.nondiff.add(_key(obj))
                 if impure:
                     self.impure.add(_key(obj))
-        self.generation += 1
 
     def add_mutating(self, objs):
         self.mutating.update(_key(obj) for obj in objs)
-        self.generation += 1
 
     def add_user_rule(self, rule_fn, primals):
         lines, first = inspect.getsourcelines(rule_fn)
@@ -507,7 +504,11 @@ class Registry:
         for primal in primals:
             rule.primal_params[primal] = loader.map_params(rule, primal, fdef)
             self.add_rule(primal, rule)
-        self.sources.append(text)
+        self.note_user_change(text)
+
+    def note_user_change(self, text):
+        self.user_sources.append(text)
+        self.user_generation += 1
 
     # queries -------------------------------------------------------------------
 
@@ -552,24 +553,44 @@ def _key(obj):
     return obj
 
 
-@functools.cache
-def registry():
-    reg = Registry()
+def _builtin_files():
     root = templates_dir()
-    files = [root / "nondifferentiable.py"] + sorted((root / "reverse").glob("*.py"))
-    for path in files:
-        text = path.read_text()
-        reg.sources.append(text)
-        _FileLoader(path, text).load(reg)
-    return reg
+    return [root / "nondifferentiable.py"] + sorted((root / "reverse").glob("*.py"))
+
+
+_REGISTRY = None
+
+
+def registry():
+    """Every rule: srcgrad's templates (read on first use), then the user's."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        reg = Registry()
+        for path in _builtin_files():
+            _FileLoader(path, path.read_text()).load(reg)
+        _REGISTRY = reg
+    return _REGISTRY
+
+
+@functools.cache
+def _builtin_digest():
+    h = hashlib.sha256()
+    for path in _builtin_files():
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def digest():
     """A hash of every rule's text: part of the key of every cached gradient."""
-    h = hashlib.sha256()
-    for text in registry().sources:
+    h = hashlib.sha256(_builtin_digest().encode())
+    for text in (_REGISTRY.user_sources if _REGISTRY is not None else ()):
         h.update(text.encode())
     return h.hexdigest()
+
+
+def user_generation():
+    """Changes whenever user code registers a rule or table entry."""
+    return _REGISTRY.user_generation if _REGISTRY is not None else 0
 
 
 def no_rule_error(label, location, hint=None):
