@@ -15,7 +15,7 @@ from .extend import adjoint, d, nondifferentiable, stop_gradient  # noqa: E402
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "source", "check_grads", "adjoint", "d",
-    "nondifferentiable", "stop_gradient", "SrcgradError", "SourceUnavailableError", "UnsupportedSyntaxError",
-    "NoRuleError", "ArgnumsError", "NonScalarOutputError", "ShapeMismatchError",
-    "TemplateError",
+    "nondifferentiable", "stop_gradient", "SrcgradError", "SourceUnavailableError",
+    "UnsupportedSyntaxError", "NoRuleError", "ArgnumsError", "NonScalarOutputError",
+    "ShapeMismatchError", "TemplateError",
 ]

@@ -28,6 +28,15 @@ class _AdjointMarker:
 d = _AdjointMarker()
 
 
+def constant(value):
+    """In a rule's `if` condition: whether the argument is a literal at the call site.
+
+    Decided when the rule is used (`if constant(y): ...` picks a branch for
+    `x ** 2`); srcgrad reads it, it is never called.
+    """
+    raise TypeError("`constant(...)` only has a meaning in a derivative rule's condition")
+
+
 def stop_gradient(x):
     """`x`, through which no gradient flows (JAX's `lax.stop_gradient`).
 

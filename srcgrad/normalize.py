@@ -215,7 +215,8 @@ class Normalizer:
 
     def index(self, node):
         if isinstance(node, gast.Slice):
-            parts = [None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)]
+            parts = [None if p is None else self.atom(p)
+                     for p in (node.lower, node.upper, node.step)]
             return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
         if isinstance(node, gast.Tuple):
             return syntax.tuple_([self.index(e) for e in node.elts])
@@ -305,8 +306,9 @@ class Normalizer:
         current = self.read(target.id)
         if current.id not in self.fresh:
             raise self.error(
-                f"`{target.id} {_op_text(stmt.op)}= ...` would update `{target.id}` in place, and `{target.id}` may share memory with "
-                "another array (an argument, a view, or another name)",
+                f"`{target.id} {_op_text(stmt.op)}= ...` would update `{target.id}` in place, "
+                f"and `{target.id}` may share memory with another array (an argument, a view, "
+                "or another name)",
                 hint=f"Write `{target.id} = {target.id} {_op_text(stmt.op)} ...` instead.")
         value = syntax.binop(current, stmt.op, self.atom(stmt.value))
         self.define(self.write(target.id), value)

@@ -24,11 +24,11 @@ from . import runtime, syntax
 
 
 def _loads(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+    return syntax.names_in(node, "load")
 
 
 def _stores(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+    return syntax.names_in(node, "store")
 
 
 def _is_number(node, value=None):

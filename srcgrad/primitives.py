@@ -58,7 +58,8 @@ class Op:
 def index_expr(node):
     """A subscript's index as an ordinary expression (`1:3` -> `slice(1, 3, None)`)."""
     if isinstance(node, gast.Slice):
-        parts = [p if p is not None else syntax.const(None) for p in (node.lower, node.upper, node.step)]
+        parts = [p if p is not None else syntax.const(None)
+                 for p in (node.lower, node.upper, node.step)]
         return syntax.call(syntax.name("slice"), parts)
     if isinstance(node, gast.Tuple):
         return syntax.tuple_([index_expr(e) for e in node.elts])

@@ -24,7 +24,7 @@ from . import annotations as anno
 from . import runtime, syntax, templates
 from .errors import NoRuleError
 from .imports import Imports
-from .templates import BindError, Contribution
+from .rule import BindError, Contribution
 
 
 @dataclasses.dataclass

@@ -9,7 +9,6 @@ instantiated for one call site by `Rule.instantiate`.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import functools
 import hashlib
 import importlib
@@ -17,15 +16,12 @@ import inspect
 import pathlib
 import textwrap
 import types
-import warnings
 
 import gast
 
 from . import syntax
 from .errors import Location, NoRuleError, TemplateError
-from .extend import _AdjointMarker
-
-REQUIRED = object()
+from .rule import REQUIRED, Rule, signature_of
 
 
 def templates_dir():
@@ -39,209 +35,6 @@ def templates_dir():
 
 
 # -- rules ----------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Contribution:
-    """`d[target] = expr` (or `d[target][index] = expr`) in an instantiated rule."""
-
-    target: str
-    expr: object
-    index: object = None
-
-
-class BindError(Exception):
-    """A call site's arguments do not fit a rule; the caller adds the location."""
-
-
-@dataclasses.dataclass
-class Rule:
-    name: str
-    result: str
-    params: list          # [(name, default node or REQUIRED)]
-    body: list            # gast statements
-    file: str
-    line: int
-    namespace: dict       # the names the rule file imports
-    primal_params: dict = dataclasses.field(default_factory=dict)  # primal -> {param: primal param}
-
-    @property
-    def location(self):
-        return Location(self.file, self.line)
-
-    # binding ----------------------------------------------------------------
-
-    def bind(self, primal, args, keywords):
-        """Map a call's argument nodes to this rule's parameters: {param: node}."""
-        signature = _signature(primal)
-        names = [p for p, _ in self.params]
-        if signature is None:
-            signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                                           for p in names])
-        try:
-            bound = signature.bind(*args, **keywords)
-        except TypeError as err:
-            raise BindError(str(err)) from None
-        given = {}
-        for pname, value in bound.arguments.items():
-            kind = signature.parameters[pname].kind
-            if kind is inspect.Parameter.VAR_POSITIONAL:
-                if value:
-                    given[pname] = syntax.tuple_(value)
-            elif kind is inspect.Parameter.VAR_KEYWORD:
-                given.update(value)
-            else:
-                given[pname] = value
-        mapping = self.primal_params.get(primal) or {p: p for p in names}
-        result = {}
-        for pname, default in self.params:
-            node = given.pop(mapping[pname], None)
-            if node is None:
-                if default is REQUIRED:
-                    raise BindError(f"the rule needs argument `{mapping[pname]}`")
-                node = syntax.clone(default)
-            result[pname] = node
-        for pname, node in given.items():
-            param = signature.parameters.get(pname)
-            if param is not None and _is_default(node, param.default):
-                continue
-            raise BindError(f"argument `{pname}=` is not handled by srcgrad's rule "
-                            f"({self.file}:{self.line})")
-        return result
-
-    # instantiation ----------------------------------------------------------
-
-    def instantiate(self, bound, result, adjoint_of_result, fresh, global_ref):
-        """The rule's statements for one call site.
-
-        bound: {param: atom node}; result: the Name node of the primal result;
-        adjoint_of_result: Name node; fresh(hint) -> new name;
-        global_ref(name, obj) -> expression node naming `obj` in generated code.
-        Returns gast statements and `Contribution`s.
-        """
-        mapping = dict(bound)
-        mapping[self.result] = result
-        temps = {}
-        for stmt in self.body:
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
-                        and node.id not in temps:
-                    temps[node.id] = syntax.name(fresh(node.id))
-        mapping.update(temps)
-        for ident in self.global_names():
-            mapping[ident] = global_ref(ident, self.namespace[ident])
-        return _Instantiator(mapping, adjoint_of_result, self.result).statements(self.body)
-
-    @functools.cache
-    def global_names(self):
-        used = set()
-        for stmt in self.body:
-            used.update(syntax.names_in(stmt, "load"))
-        return tuple(sorted(n for n in used if n in self.namespace
-                            and not isinstance(self.namespace[n], _AdjointMarker)))
-
-    __hash__ = object.__hash__
-
-
-def _signature(primal):
-    try:
-        return inspect.signature(primal)
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_default(node, default):
-    if default is inspect.Parameter.empty or not syntax.is_constant_expr(node):
-        return False
-    value = syntax.constant_value(node)
-    return value is default or (type(value) is type(default) and value == default)
-
-
-class _Instantiator:
-    """Substitutes a rule's names, decides static `if`s, and turns `d[...] =` into Contributions."""
-
-    def __init__(self, mapping, adjoint_of_result, result):
-        self.mapping = mapping
-        self.adjoint_of_result = adjoint_of_result
-        self.result = result
-
-    def expr(self, node):
-        node = syntax.clone(node)
-        node = _ReplaceAdjointReads(self.adjoint_of_result, self.result).visit(node)
-        return syntax.substitute(node, self.mapping)
-
-    def statements(self, body):
-        out = []
-        for stmt in body:
-            if isinstance(stmt, gast.If):
-                out.extend(self.if_(stmt))
-                continue
-            target = stmt.targets[0]
-            value = self.expr(stmt.value)
-            if isinstance(target, gast.Name):
-                out.append(syntax.assign(self.mapping[target.id].id, value))
-                continue
-            index = None
-            if isinstance(target.value, gast.Subscript):     # d[x][index] = ...
-                index = self.expr(target.slice)
-                target = target.value
-            arg = self.mapping[target.slice.id]
-            if isinstance(arg, gast.Name):
-                out.append(Contribution(arg.id, value, index))
-        return out
-
-    def if_(self, stmt):
-        test = self.expr(stmt.test)
-        decided = static_truth(test)
-        if decided is True:
-            return self.statements(stmt.body)
-        if decided is False:
-            return self.statements(stmt.orelse)
-        return [syntax.if_(test, self.statements(stmt.body), self.statements(stmt.orelse))]
-
-
-class _ReplaceAdjointReads(gast.NodeTransformer):
-    def __init__(self, adjoint_of_result, result):
-        self.adjoint_of_result = adjoint_of_result
-        self.result = result
-
-    def visit_Subscript(self, node):
-        if isinstance(node.value, gast.Name) and node.value.id == "d":
-            return syntax.clone(self.adjoint_of_result)
-        return self.generic_visit(node)
-
-
-_STATIC_NODES = (gast.Constant, gast.Tuple, gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp,
-                 gast.Load, gast.operator, gast.unaryop, gast.cmpop, gast.boolop, gast.expr_context)
-
-
-def static_truth(test):
-    """True/False when `test` is decided by constants alone, else None.
-
-    `constant(e)` in a rule's condition is True when the argument `e` is a
-    literal (so `if constant(x) and x > 0:` picks a branch for `2.0 ** y`).
-    """
-    if isinstance(test, gast.BoolOp):
-        values = [static_truth(v) for v in test.values]
-        decisive = isinstance(test.op, gast.And) is False
-        if decisive in values:
-            return decisive
-        return None if None in values else not decisive
-    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
-        value = static_truth(test.operand)
-        return None if value is None else not value
-    if isinstance(test, gast.Call) and isinstance(test.func, gast.Name) \
-            and test.func.id == "constant" and len(test.args) == 1:
-        return syntax.is_constant_expr(test.args[0])
-    if not all(isinstance(n, _STATIC_NODES) for n in gast.walk(test)):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)     # `1 is None` is intended
-            code = compile(syntax.to_ast(gast.Expression(body=test)), "<rule>", "eval")
-        return bool(eval(code, {"__builtins__": {}}))  # noqa: S307 - constants only
-    except Exception:
-        return None
 
 
 # -- loading ----------------------------------------------------------------------
@@ -403,7 +196,7 @@ class _FileLoader:
         """{rule param: primal param}: renamed explicitly, else by name, else (for the
         leading required arguments) by position."""
         renames = renames or {}
-        signature = _signature(primal)
+        signature = signature_of(primal)
         names = [p for p, _ in rule.params]
         unknown = set(renames) - set(names)
         if unknown:
@@ -469,13 +262,13 @@ class Registry:
         self.user_generation = 0   # bumped by each registration from user code
 
     def add_rule(self, primal, rule):
-        previous = self.rules.get(_key(primal))
+        previous = self.rules.get(primal)
         if previous is not None and previous is not rule and previous.file == rule.file \
                 and not getattr(rule, "user", False):
             raise TemplateError(f"two rules for {_label(primal)}: `{previous.name}` at "
                                 f"{previous.file}:{previous.line} and `{rule.name}`",
                                 rule.location)
-        self.rules[_key(primal)] = rule
+        self.rules[primal] = rule
 
     def add_nondifferentiable(self, objs, impure=False):
         for obj in objs:
@@ -484,12 +277,12 @@ class Registry:
                 if impure:
                     self.impure_modules.append(obj.__name__)
             else:
-                self.nondiff.add(_key(obj))
+                self.nondiff.add(obj)
                 if impure:
-                    self.impure.add(_key(obj))
+                    self.impure.add(obj)
 
     def add_mutating(self, objs):
-        self.mutating.update(_key(obj) for obj in objs)
+        self.mutating.update(obj for obj in objs)
 
     def add_user_rule(self, rule_fn, primals):
         lines, first = inspect.getsourcelines(rule_fn)
@@ -514,8 +307,8 @@ class Registry:
 
     def rule_for(self, obj):
         try:
-            return self.rules.get(_key(obj))
-        except TypeError:
+            return self.rules.get(obj)
+        except TypeError:          # an unhashable callable has no rule
             return None
 
     def _in_modules(self, obj, modules):
@@ -525,32 +318,22 @@ class Registry:
             names.append(type(owner).__module__)
         return any(n == m or n.startswith(m + ".") for n in names for m in modules)
 
-    def is_nondifferentiable(self, obj):
+    def _listed(self, obj, entries, modules=(), unhashable=False):
         try:
-            if _key(obj) in self.nondiff:
+            if obj in entries:
                 return True
         except TypeError:
-            return False
-        return self._in_modules(obj, self.nondiff_modules)
+            return unhashable
+        return self._in_modules(obj, modules)
+
+    def is_nondifferentiable(self, obj):
+        return self._listed(obj, self.nondiff, self.nondiff_modules)
 
     def is_impure(self, obj):
-        try:
-            if _key(obj) in self.impure:
-                return True
-        except TypeError:
-            return True
-        return self._in_modules(obj, self.impure_modules)
+        return self._listed(obj, self.impure, self.impure_modules, unhashable=True)
 
     def is_mutating(self, obj):
-        try:
-            return _key(obj) in self.mutating
-        except TypeError:
-            return False
-
-
-def _key(obj):
-    hash(obj)
-    return obj
+        return self._listed(obj, self.mutating)
 
 
 def _builtin_files():

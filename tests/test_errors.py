@@ -49,7 +49,8 @@ CASES = [
     ("unhandled_keyword", srcgrad.NoRuleError, "dtype=", "dtype"),
     ("mutating_call", srcgrad.UnsupportedSyntaxError, "y.sort()", "writes into"),
     ("unused_call_result", srcgrad.UnsupportedSyntaxError, "np.linalg.norm(y)", "not used"),
-    ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x", "before it is assigned"),
+    ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x",
+     "before it is assigned"),
 ]
 
 

@@ -22,7 +22,8 @@ def wheel(tmp_path_factory):
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
                              str(out), str(build / "srcgrad-src")], capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.skip(f"cannot build a wheel here (pip needs to fetch hatchling): {result.stderr[-300:]}")
+        pytest.skip("cannot build a wheel here (pip needs to fetch hatchling): "
+                    + result.stderr[-300:])
     return next(out.glob("srcgrad-*.whl"))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import templates
+from srcgrad import rule, templates
 
 
 def load(tmp_path, body):
@@ -41,7 +41,7 @@ def test_a_good_rule(tmp_path):
         def sinh(y, x):
             d[x] = d[y] * numpy.cosh(x)
     """)
-    assert registry.rule_for(np.sinh).params == [("x", templates.REQUIRED)]
+    assert registry.rule_for(np.sinh).params == [("x", rule.REQUIRED)]
 
 
 @pytest.mark.parametrize("body, line, words", [
@@ -102,7 +102,7 @@ def test_a_syntax_error_in_a_rule_file(tmp_path):
 
 def test_static_conditions():
     from srcgrad import syntax
-    decide = templates.static_truth
+    decide = rule.static_truth
     assert decide(syntax.parse_expr("None is None")) is True
     assert decide(syntax.parse_expr("(1 - 1e-7) is None")) is False
     assert decide(syntax.parse_expr("x is None")) is None

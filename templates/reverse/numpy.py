@@ -11,7 +11,7 @@ import math
 
 import numpy
 
-from srcgrad.extend import adjoint, d
+from srcgrad.extend import adjoint, constant, d
 from srcgrad.runtime import (astype_adjoint, concatenate_adjoint, dot_grad_left,
                              dot_grad_right, extremum_adjoint, prod_adjoint,
                              stack_adjoint, transpose_adjoint, unbroadcast, unreduce)

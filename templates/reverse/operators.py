@@ -30,7 +30,7 @@ import operator
 
 import numpy
 
-from srcgrad.extend import adjoint, d
+from srcgrad.extend import adjoint, constant, d
 from srcgrad.runtime import matmul_grad_left, matmul_grad_right, unbroadcast
 
 

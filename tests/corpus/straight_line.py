@@ -82,7 +82,8 @@ def mean_axes(T):
 
 
 def max_min(A):
-    return np.sum(np.max(A, axis=0) * np.arange(4)) + np.min(A) * 2.0 + np.max(A, keepdims=True).sum()
+    by_column = np.sum(np.max(A, axis=0) * np.arange(4))
+    return by_column + np.min(A) * 2.0 + np.max(A, keepdims=True).sum()
 
 
 def prod_axis(A):
@@ -141,7 +142,8 @@ def transposes(A, T):
 
 
 def reshapes(A):
-    return np.sum(A.reshape(4, 3) @ A) + np.sum(np.reshape(A, (2, 6)) ** 2) + np.sum(A.reshape((12,)) * A.ravel())
+    flat = np.sum(A.reshape((12,)) * A.ravel())
+    return np.sum(A.reshape(4, 3) @ A) + np.sum(np.reshape(A, (2, 6)) ** 2) + flat
 
 
 def expand_squeeze(x, A):
@@ -241,7 +243,7 @@ def shared_subexpressions(x):
     return np.sum(a * b + a)
 
 
-# -- pytree parameters ---------------------------------------------------------------------------------
+# -- pytree parameters ---------------------------------------------------------------
 
 
 def dict_params(params, X):
