@@ -80,7 +80,8 @@ def _refuse_unsafe(unit, stmt, op, hot):
         raise UnsupportedSyntaxError(
             f"{op.label} writes into {names}, which carries a gradient", location,
             hint="Compute a new array instead of modifying this one in place.")
-    if isinstance(stmt, gast.Expr) and op.kind in ("unknown", "rule"):
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+            and op.kind in ("unknown", "rule"):
         raise UnsupportedSyntaxError(
             f"the result of {op.label} is not used, and it is given {names}, which carries a "
             "gradient: a call used for its side effects may modify its argument", location,

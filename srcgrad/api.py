@@ -8,10 +8,12 @@ after it) and then calls the generated function directly.
 from __future__ import annotations
 
 import functools
+import inspect
+import numbers
 
 import numpy as np
 
-from . import compiler, emit, fence, parse, pytree
+from . import compiler, emit, parse, pytree
 from .errors import ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError
 
 
@@ -19,9 +21,12 @@ _SCALAR_TYPES = (float, np.float64, np.float32, np.float16)
 
 
 def _is_scalar(value):
+    """A real number: a float, a NumPy scalar or a 0-d array (not None, not a string)."""
     if type(value) in _SCALAR_TYPES:
         return True
-    return np.ndim(value) == 0 and not isinstance(value, (dict, list, tuple))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
+        return False
+    return np.ndim(value) == 0 and np.asarray(value).dtype.kind in "iuf"
 
 
 def _structural(value):
@@ -90,6 +95,13 @@ def _short_repr(value):
     return f"{type(value).__name__} {text[:40]}"
 
 
+def _unbind(fun):
+    """(function, leading arguments): a bound method is its function and its `self`."""
+    if inspect.ismethod(fun):
+        return fun.__func__, (fun.__self__,)
+    return fun, ()
+
+
 class GradFunction:
     """What `grad` and `value_and_grad` return: call it like the function it differentiates.
 
@@ -98,13 +110,12 @@ class GradFunction:
     """
 
     def __init__(self, fun, argnums, has_aux, with_value):
-        parse.require_function(fun)
-        fence.check_signature(fun)
-        self.argnums, self._single = compiler.check_argnums(fun, argnums)
+        impl, self._bound = _unbind(fun)
+        self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
         self.has_aux = has_aux
         self.with_value = with_value
         self.__wrapped__ = fun
-        self._generated = _Generated(fun, self.argnums, has_aux)
+        self._generated = _Generated(impl, self.argnums, has_aux)
         functools.update_wrapper(self, fun)
         prefix = "value_and_grad" if with_value else "grad"
         self.__name__ = f"{prefix}({fun.__name__})"
@@ -121,8 +132,9 @@ class GradFunction:
 
     def __call__(self, *args, **kwargs):
         fn = self._generated.function()
-        fun = self.__wrapped__
-        _check_args(fun, args, self.argnums)
+        if self._bound:
+            args = self._bound + args
+        _check_args(self._generated.fun, args, self.argnums)
         try:
             out, grads = fn(*args, **kwargs)
         except Exception:
@@ -141,18 +153,23 @@ class GradFunction:
 
     def _non_scalar(self, value):
         gen = self._generated.generated
-        shape = np.shape(value) if not isinstance(value, (dict, list, tuple)) else type(value)
-        location = parse.get_source(self.__wrapped__).location(gen.return_line)
+        if isinstance(value, np.ndarray) or isinstance(value, numbers.Number):
+            what = f"a value of shape {np.shape(value)}"
+        elif value is None:
+            what = "None"
+        else:
+            what = f"{type(value).__name__} {value!r:.40}"
+        location = parse.get_source(self._generated.fun).location(gen.return_line)
         return NonScalarOutputError(
-            f"grad needs a function with a scalar output, but {self.__wrapped__.__name__} "
-            f"returned a value of shape {shape}", location,
+            f"grad needs a function with a scalar output, but {self._generated.fun.__name__} "
+            f"returned {what}", location,
             hint="Reduce it to a scalar (np.sum, np.mean), or use srcgrad.vjp(f, *args) for "
                  "the vector-Jacobian product of a non-scalar function.")
 
     def _explain_failure(self, args, kwargs):
         """The generated code raised: report a non-scalar output if that is the cause."""
         try:
-            out = self.__wrapped__(*args, **kwargs)
+            out = self._generated.fun(*args, **kwargs)
         except Exception:
             return
         value = out[0] if self.has_aux and isinstance(out, tuple) else out
@@ -202,20 +219,21 @@ def vjp(fun, *primals, has_aux=False):
     floating-point values get `None`. With `has_aux=True`, returns
     `(out, vjp_fn, aux)`.
     """
-    argnums = tuple(i for i, p in enumerate(primals) if pytree.has_inexact(p))
-    generated = _Generated(fun, argnums, has_aux)
+    impl, bound = _unbind(fun)
+    argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
+    generated = _Generated(impl, argnums, has_aux)
     result = fun(*primals)
     out, aux = result if has_aux else (result, None)
 
     def vjp_fn(cotangent):
         _check_cotangent(cotangent, out)
         fn = generated.function()
-        _, grads = fn(*primals, **{generated.generated.seed: cotangent})
+        _, grads = fn(*bound, *primals, **{generated.generated.seed: cotangent})
         if len(argnums) == 1:
             grads = (grads,)
         cotangents = [None] * len(primals)
         for i, g in zip(argnums, grads):
-            cotangents[i] = pytree.densify(g, primals[i])
+            cotangents[i - len(bound)] = pytree.densify(g, primals[i - len(bound)])
         return tuple(cotangents)
 
     if not argnums:
@@ -229,8 +247,10 @@ def source(fun, argnums=0, mode="reverse", has_aux=False, stage="optimized"):
     if mode != "reverse":
         raise NotImplementedError(f"mode={mode!r}: only reverse mode exists yet")
     if isinstance(fun, GradFunction):
-        argnums, has_aux, fun = fun.argnums, fun.has_aux, fun.__wrapped__
-    nums, _ = compiler.check_argnums(fun, argnums)
+        nums, has_aux, fun = fun.argnums, fun.has_aux, fun._generated.fun
+    else:
+        fun, bound = _unbind(fun)
+        nums, _ = compiler.check_argnums(fun, argnums, len(bound))
     if stage not in compiler.STAGES:
         raise ValueError(f"stage must be one of {compiler.STAGES}, got {stage!r}")
     if stage == "optimized":

@@ -41,25 +41,29 @@ def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
     return emit.emit(derivative, description)
 
 
-def check_argnums(fun, argnums):
-    """`argnums` as a tuple of non-negative ints, checked against fun's parameters."""
+def check_argnums(fun, argnums, skip=0):
+    """`argnums` as a tuple of non-negative ints, checked against fun's parameters.
+
+    `skip` leading parameters are not the caller's (a bound method's `self`);
+    the result counts them, the caller's `argnums` does not.
+    """
     parse.require_function(fun)
     fence.check_signature(fun)
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
-    code = getattr(fun, "__code__", None)
-    count = code.co_argcount if code is not None else None
+    code = fun.__code__
+    count = code.co_argcount - skip
     result = []
     for n in nums:
         if not isinstance(n, int) or isinstance(n, bool):
             raise ArgnumsError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
-        if count is not None and not -count <= n < count:
+        if not -count <= n < count:
             site = Location(code.co_filename, code.co_firstlineno)
-            names = code.co_varnames[:count]
+            names = code.co_varnames[skip:skip + count]
             raise ArgnumsError(f"argnums={argnums!r} is out of range: {fun.__name__} has "
                                f"{count} positional parameter(s) {names}", site,
                                hint=f"Use an index from 0 to {count - 1}.")
-        result.append(n % count if count else n)
+        result.append(n % count + skip)
     if len(set(result)) != len(result):
         raise ArgnumsError(f"argnums={argnums!r} names an argument twice")
     return tuple(result), single

@@ -127,6 +127,14 @@ def check_signature(fun):
     """Refuse *args / **kwargs before anything else looks at the parameters."""
     code = fun.__code__
     if code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        if hasattr(fun, "__wrapped__"):
+            raise UnsupportedSyntaxError(
+                f"{fun.__name__} is a wrapper made by a decorator (it takes *args / **kwargs), "
+                "and srcgrad differentiates a function's own source",
+                Location(code.co_filename, code.co_firstlineno),
+                hint=f"If the decorator does not change what it computes, differentiate "
+                     f"`{fun.__name__}.__wrapped__`; otherwise apply srcgrad.grad before the "
+                     "decorator.")
         raise UnsupportedSyntaxError(
             f"*args / **kwargs parameters are not supported in a differentiated function "
             f"({fun.__name__})", Location(code.co_filename, code.co_firstlineno),

@@ -9,7 +9,8 @@ statement for the analysis and the reverse stage, which must agree on it:
     rule       a callable/operator with a rule           every local name in its arguments
     literal    `(a, b)`, `[a, b]`, `{k: a}`               the elements
     nondiff    zero derivative (table, comparisons)      -
-    opaque     `a and b`: kept whole, not differentiated the local names in it
+    opaque     `a and b`: kept whole, not differentiated the local names in it (refused
+               when one carries a gradient)
     unknown    a callable with no rule                    every local name in the call
 """
 
@@ -106,7 +107,9 @@ def describe(value, scope, local_names):
                          impure=False)
     if isinstance(value, gast.Compare):
         return Op("nondiff", "comparison")
-    if isinstance(value, (gast.BoolOp, gast.JoinedStr)):
+    if isinstance(value, gast.JoinedStr):
+        return Op("nondiff", "f-string")
+    if isinstance(value, gast.BoolOp):
         return Op("opaque", syntax.unparse(value), operands=_locals_in([value], local_names))
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("literal", operands=_locals_in(value.elts, local_names))

@@ -314,3 +314,41 @@ def test_a_user_rule_is_used_and_shown():
     np.testing.assert_allclose(srcgrad.grad(uses_softplus)(x), 2.0 / (1 + np.exp(-x)))
     assert "/ (1 + np.exp(-x))" in srcgrad.source(uses_softplus)
     srcgrad.check_grads(uses_softplus, (x,))
+
+
+class Scaler:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, x):
+        return np.sum(x * x) * self.scale
+
+
+def test_bound_methods_differentiate_their_arguments():
+    model, x = Scaler(3.0), rng.normal(size=3)
+    np.testing.assert_allclose(srcgrad.grad(model.loss)(x), 6.0 * x)
+    _, f_vjp = srcgrad.vjp(model.loss, x)
+    np.testing.assert_allclose(f_vjp(1.0)[0], 6.0 * x)
+    assert "def dloss_dx(self, x, dloss=1.0):" in srcgrad.source(model.loss)
+    with pytest.raises(srcgrad.ArgnumsError):
+        srcgrad.grad(model.loss, argnums=1)
+
+
+def no_return(x):
+    x * 2.0
+
+
+def formats(x):
+    label = f"{np.sum(x):.3f}"
+    return np.sum(x * x) + len(label) * 0.0
+
+
+def test_a_function_returning_none_is_not_a_scalar():
+    with pytest.raises(srcgrad.NonScalarOutputError) as info:
+        srcgrad.grad(no_return)(np.ones(2))
+    assert "returned None" in str(info.value)
+
+
+def test_an_f_string_of_a_value_carries_no_gradient():
+    x = rng.normal(size=3)
+    np.testing.assert_allclose(srcgrad.grad(formats)(x), 2 * x)

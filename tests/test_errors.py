@@ -132,3 +132,17 @@ def test_errors_are_one_family():
                 srcgrad.NoRuleError, srcgrad.ArgnumsError, srcgrad.NonScalarOutputError,
                 srcgrad.ShapeMismatchError, srcgrad.TemplateError):
         assert issubclass(cls, srcgrad.SrcgradError)
+
+
+def test_a_decorator_wrapper_is_refused_with_advice():
+    import functools
+
+    def logged(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            return fn(*args)
+        return wrapper
+
+    with pytest.raises(srcgrad.UnsupportedSyntaxError) as info:
+        srcgrad.grad(logged(unsupported.two_args))
+    assert "__wrapped__" in info.value.hint
