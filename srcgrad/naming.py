@@ -63,9 +63,15 @@ class Namer:
         return self.fresh("d" + primal_name)
 
 
+def base_name(name):
+    """`h_2` -> `h`: a name without its version suffix."""
+    stem, sep, suffix = name.rpartition("_")
+    return stem if sep and stem and suffix.isdigit() else name
+
+
 def _short(node, limit=4):
-    if isinstance(node, gast.Name) and len(node.id) <= limit:
-        return node.id
+    if isinstance(node, gast.Name) and len(base_name(node.id)) <= limit:
+        return base_name(node.id)
     return None
 
 

@@ -20,7 +20,7 @@ import gast
 import numpy
 
 from . import annotations as anno
-from . import runtime, syntax
+from . import naming, runtime, syntax
 
 
 def _loads(node):
@@ -38,6 +38,11 @@ def _is_number(node, value=None):
     return value is None or (node.value == value and type(node.value) is int)
 
 
+def _is_one(node):
+    """1, or 1.0: multiplying an adjoint (a float) by either leaves it unchanged."""
+    return _is_number(node) and node.value == 1
+
+
 class _Folder(gast.NodeTransformer):
     def __init__(self):
         self.changed = False
@@ -53,17 +58,17 @@ class _Folder(gast.NodeTransformer):
                 return node
             self.changed = True
             return syntax.const(value)
-        if isinstance(node.op, (gast.Pow, gast.Mult, gast.Div)) and _is_number(right, 1):
+        if isinstance(node.op, (gast.Pow, gast.Mult, gast.Div)) and _is_one(right):
             self.changed = True
             return left
-        if isinstance(node.op, gast.Mult) and _is_number(left, 1):
+        if isinstance(node.op, gast.Mult) and _is_one(left):
             self.changed = True
             return right
         return node
 
 
 class ConstantFold:
-    """Arithmetic on constants in instantiated rules, and `e ** 1`, `e * 1`, `1 * e`.
+    """Arithmetic on constants in instantiated rules, and `e ** 1`, `e * 1`, `1.0 * e`.
 
     Before::
 
@@ -280,10 +285,11 @@ def _all_statements(body):
 class CopyPropagate:
     """`a = b` between local names: one name for both, the more readable one.
 
-    Either b's definition is renamed to a (b used only by the copy), or the
-    reads of a become reads of b (a defined only by the copy, b not assigned
-    later). When both apply, the name kept is the one without a version
-    suffix (`dW` over `dW_2`).
+    Either b's definition is renamed to a (nothing reads b before the copy),
+    or the reads of a become reads of b (a defined only by the copy, b not
+    assigned later). When both apply, the name kept is the more readable one
+    (no version suffix, then shorter), and on a tie the source's, unless a is
+    returned (the gradients keep their names).
 
     Before::
 
@@ -295,8 +301,8 @@ class CopyPropagate:
 
     After::
 
-        dh = dr2 * 2 * r
-        dW = dh * h
+        dr = dr2 * 2 * r
+        dW = dr * h
         return dW
     """
 
@@ -329,45 +335,47 @@ class CopyPropagate:
 
     def propagate(self, body, i):
         a, b = body[i].targets[0].id, body[i].value.id
-        defs, uses = self.counts(body)
-        source = self.source_definition(body, i, b, defs, uses)
+        defs, _ = self.counts(body)
+        source = self.source_definition(body, i, b, defs)
         forward = self.can_forward(body, i, a, b, defs)
-        if source is not None and (not forward or _rank(a) <= _rank(b)):
+        returned = any(isinstance(s, gast.Return) and a in _loads(s) for s in body[i + 1:])
+        keep_a = _rank(a) < _rank(b) or (returned and _rank(a) == _rank(b))
+        if source is not None and (keep_a or not forward):
             source.targets[0].id = a          # b = <expr>; ...; a = b  ->  a = <expr>
             del body[i]
+            for stmt in body[i:]:
+                syntax.rename(stmt, {b: a})
             return True
-        if forward:
+        if forward and not (returned and keep_a):
             for stmt in body[i + 1:]:          # a = b; ... a ...  ->  ... b ...
                 syntax.rename(stmt, {a: b})
             del body[i]
             return True
         return False
 
-    def source_definition(self, body, i, b, defs, uses):
-        """b's single top-level definition before the copy, if the copy is b's only use."""
+    def source_definition(self, body, i, b, defs):
+        """b's single top-level definition, if nothing reads b between it and the copy."""
         a = body[i].targets[0].id
-        if {a, b} & self.params or defs[a] != 1 or defs[b] != 1 or uses[b] != 1:
+        if {a, b} & self.params or defs[a] != 1 or defs[b] != 1:
             return None
-        for stmt in body[:i]:
+        for j in range(i - 1, -1, -1):
+            stmt = body[j]
             if isinstance(stmt, gast.Assign) and stmt.targets[0].id == b:
                 same_role = anno.get(stmt, "role") == anno.get(body[i], "role")
                 return stmt if same_role else None
+            if b in _loads(stmt):
+                return None
         return None
 
     def can_forward(self, body, i, a, b, defs):
         if a in self.params or defs[a] != 1:
             return False
-        later = body[i + 1:]
-        if any(b in _stores(s) for s in later):
-            return False
-        return not any(isinstance(s, gast.Return) and a in _loads(s) and _rank(a) < _rank(b)
-                       for s in later)
+        return not any(b in _stores(s) for s in body[i + 1:])
 
 
 def _rank(name):
     """Smaller is more readable: no version suffix first, then shorter."""
-    base, _, suffix = name.rpartition("_")
-    return (bool(base) and suffix.isdigit(), len(name))
+    return (naming.base_name(name) != name, len(name))
 
 
 class HelperArguments:

@@ -61,6 +61,10 @@ def index_expr(node):
     if isinstance(node, gast.Slice):
         parts = [p if p is not None else syntax.const(None)
                  for p in (node.lower, node.upper, node.step)]
+        if node.step is None:
+            parts.pop()                      # `1:3` -> slice(1, 3)
+            if node.lower is None and node.upper is None:
+                parts.pop()                  # `:` -> slice(None)
         return syntax.call(syntax.name("slice"), parts)
     if isinstance(node, gast.Tuple):
         return syntax.tuple_([index_expr(e) for e in node.elts])
