@@ -2,9 +2,11 @@
 
 A value is *varied* when it depends, through differentiable operations, on
 an argument we differentiate with respect to, and *useful* when the output
-depends on it. Only values that are both (active) get an adjoint. This stage
-also refuses what it finds unsafe on active values: `a and b`, calls that
-write into their arguments, and calls whose result is dropped.
+depends on it. Only values that are both (active) get an adjoint. Names
+assigned in loops or branches have several definitions, so both sets are
+computed to a fixed point over every statement. This stage also refuses what
+it finds unsafe on active values: calls that write into their arguments, and
+calls whose result is dropped.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import gast
 
 from . import annotations as anno
 from .errors import UnsupportedSyntaxError
-from .primitives import describe
+from .primitives import Op, describe
 
-_CARRIES = ("copy", "rule", "literal", "unknown")
+_CARRIES = ("copy", "rule", "literal", "unknown", "setitem", "append")
 
 
 @dataclasses.dataclass
@@ -33,49 +35,87 @@ class Activity:
         return self.ops[id(stmt)]
 
 
+def statements(block):
+    """Every statement in `block`, nested ones included, in order."""
+    for stmt in block:
+        yield stmt
+        for field in ("body", "orelse"):
+            yield from statements(getattr(stmt, field, None) or [])
+
+
+def target_of(stmt):
+    """The name a statement (re)defines: `x = ...`, `x[i] = ...`, `x.append(...)`."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Subscript):
+            return target.value.id
+        return target.id
+    if isinstance(stmt, gast.Expr) and is_append(stmt):
+        return stmt.value.func.value.id
+    return None
+
+
+def is_append(stmt):
+    value = stmt.value if isinstance(stmt, gast.Expr) else None
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+        and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
+        and anno.get(stmt, "role") == "primal" and len(value.args) == 1
+
+
+def describe_statement(stmt, unit):
+    local_names = unit.locals
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+        value = stmt.value
+        operands = [value.id] if isinstance(value, gast.Name) and value.id in local_names else []
+        return Op("setitem", "item assignment", operands=operands)
+    if is_append(stmt):
+        item = stmt.value.args[0]
+        operands = [item.id] if isinstance(item, gast.Name) and item.id in local_names else []
+        return Op("append", ".append()", operands=operands)
+    return describe(stmt.value, unit.scope, local_names)
+
+
 def analyze(unit, wrt):
     """Activity of every name in the normal-form `unit`, differentiating by `wrt` (names)."""
-    local_names = unit.locals
     ops = {}
-    varied = set(wrt)
-    for stmt in unit.body:
-        value = _value(stmt)
-        if value is None:
-            continue
-        op = describe(value, unit.scope, local_names)
+    flat = [s for s in statements(unit.body) if isinstance(s, (gast.Assign, gast.Expr))]
+    for stmt in flat:
+        op = describe_statement(stmt, unit)
         ops[id(stmt)] = op
         if op.impure:
             anno.set(stmt, "impure", True)
-        hot = [n for n in op.operands if n in varied]
-        if hot:
-            _refuse_unsafe(unit, stmt, op, hot)
-        if isinstance(stmt, gast.Assign) and op.kind in _CARRIES and hot:
-            varied.add(stmt.targets[0].id)
-    useful = {unit.output} if unit.output else set()
-    for stmt in reversed(unit.body):
-        if isinstance(stmt, gast.Assign) and stmt.targets[0].id in useful:
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in flat:
             op = ops[id(stmt)]
-            if op.kind in _CARRIES:
-                useful.update(op.operands)
+            target = target_of(stmt)
+            if op.kind in _CARRIES and target is not None and target not in varied \
+                    and any(n in varied for n in op.operands):
+                varied.add(target)
+                changed = True
+    for stmt in flat:
+        hot = [n for n in ops[id(stmt)].operands if n in varied]
+        if hot:
+            _refuse_unsafe(unit, stmt, ops[id(stmt)], hot)
+    useful = {unit.output} if unit.output else set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in reversed(flat):
+            op = ops[id(stmt)]
+            if op.kind in _CARRIES and target_of(stmt) in useful:
+                new = set(op.operands) - useful
+                if new:
+                    useful |= new
+                    changed = True
     return Activity(varied=varied, useful=useful, ops=ops)
-
-
-def _value(stmt):
-    if isinstance(stmt, gast.Assign):
-        return stmt.value
-    if isinstance(stmt, gast.Expr):
-        return stmt.value
-    return None
 
 
 def _refuse_unsafe(unit, stmt, op, hot):
     location = unit.info.location(anno.get(stmt, "line"))
     names = ", ".join(f"`{n}`" for n in hot)
-    if op.kind == "opaque":
-        raise UnsupportedSyntaxError(
-            f"`{op.label}` on {names}, which carries a gradient: `and`/`or` pick one of their "
-            "operands, and srcgrad does not differentiate that choice", location,
-            hint="Use np.where(condition, a, b), or compare explicitly.")
     if op.mutating:
         raise UnsupportedSyntaxError(
             f"{op.label} writes into {names}, which carries a gradient", location,

@@ -146,6 +146,8 @@ class GradFunction:
         if self._single:
             grads = pytree.densify(grads, args[self.argnums[0]])
         else:
+            if len(self.argnums) == 1:      # the generated function returns it bare
+                grads = (grads,)
             grads = tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
         if self.with_value:
             return out, grads

@@ -94,6 +94,17 @@ class _Printer:
             line = anno.get(stmt, "line")
             if isinstance(stmt, gast.If):
                 self.if_(stmt, indent, line)
+            elif isinstance(stmt, gast.For):
+                self.add(f"for {syntax.unparse(stmt.target)} in {syntax.unparse(stmt.iter)}:",
+                         line, indent)
+                self.block = None
+                self.statements(stmt.body or [gast.Pass()], indent + 1)
+                self.block = None
+            elif isinstance(stmt, gast.While):
+                self.add(f"while {syntax.unparse(stmt.test)}:", line, indent)
+                self.block = None
+                self.statements(stmt.body or [gast.Pass()], indent + 1)
+                self.block = None
             elif isinstance(stmt, gast.Return) and isinstance(stmt.value, gast.Tuple) \
                     and len(stmt.value.elts) >= 2:
                 self.add("return " + ", ".join(syntax.unparse(e) for e in stmt.value.elts),
@@ -103,12 +114,17 @@ class _Printer:
 
     def if_(self, stmt, indent, line, keyword="if"):
         self.add(f"{keyword} {syntax.unparse(stmt.test)}:", line, indent)
+        self.block = None
         self.statements(stmt.body or [gast.Pass()], indent + 1)
-        if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], gast.If):
+        if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], gast.If) \
+                and anno.get(stmt.orelse[0], "line") == line:
+            self.block = None
             self.if_(stmt.orelse[0], indent, line, "elif")
         elif stmt.orelse:
             self.add("else:", line, indent)
+            self.block = None
             self.statements(stmt.orelse, indent + 1)
+        self.block = None
 
 
 def _user_refs(function, header_names, scope):

@@ -13,8 +13,6 @@ import gast
 
 from .errors import Location, UnsupportedSyntaxError
 
-_LOOP_HINT = "Control flow is not supported yet; write the computation without it."
-
 UNSUPPORTED = {
     gast.Try: ("try/except", "Move the try/except outside the differentiated function."),
     gast.With: ("a with statement", "Move the with block outside the differentiated function."),
@@ -31,22 +29,13 @@ UNSUPPORTED = {
     gast.ClassDef: ("a class definition", "Define the class at module level."),
     gast.FunctionDef: ("a nested function definition", "Define the function at module level."),
     gast.Lambda: ("a lambda", "Write it as a function defined at module level."),
-    gast.ListComp: ("a list comprehension", "Use NumPy operations on whole arrays instead."),
     gast.SetComp: ("a set comprehension", "Use NumPy operations on whole arrays instead."),
     gast.DictComp: ("a dict comprehension", "Build the dict from explicit entries."),
-    gast.GeneratorExp: ("a generator expression", "Use NumPy operations on whole arrays instead."),
     gast.NamedExpr: ("an assignment expression (:=)", "Assign in a statement of its own."),
     gast.Starred: ("a starred expression (*x)", "Pass or unpack the items one by one."),
     gast.Import: ("an import inside the function", "Import at module level."),
     gast.ImportFrom: ("an import inside the function", "Import at module level."),
     gast.Match: ("a match statement", "Use if/else instead."),
-    gast.Raise: ("raise", _LOOP_HINT),
-    gast.If: ("an if statement", _LOOP_HINT),
-    gast.For: ("a for loop", _LOOP_HINT),
-    gast.While: ("a while loop", _LOOP_HINT),
-    gast.Break: ("break", _LOOP_HINT),
-    gast.Continue: ("continue", _LOOP_HINT),
-    gast.IfExp: ("a conditional expression (a if c else b)", "Use np.where(c, a, b) for arrays."),
 }
 
 
@@ -102,6 +91,12 @@ class Fence(gast.NodeVisitor):
         if node.value is not None:
             self.visit(node.value)
 
+    def visit_While(self, node):
+        if node.orelse:
+            self.refuse("a `while` loop with an `else:` clause",
+                        "Use a flag set before `break` instead.", node)
+        self.generic_visit(node)
+
     def visit_Call(self, node):
         if any(kw.arg == "out" for kw in node.keywords):
             self.refuse("writing a result into an existing array with out=",
@@ -112,10 +107,6 @@ class Fence(gast.NodeVisitor):
         if isinstance(target, (gast.Tuple, gast.List)):
             for elt in target.elts:
                 self._check_target(elt)
-        elif isinstance(target, gast.Subscript):
-            self.refuse("assignment into an element or slice (x[i] = ...)",
-                        "Build a new array instead (np.concatenate, np.where, np.stack).",
-                        target)
         elif isinstance(target, gast.Attribute):
             self.refuse("assignment to an attribute (obj.a = ...)",
                         "Return the new value instead of storing it on an object.", target)
@@ -144,9 +135,4 @@ def check_signature(fun):
 def check(parsed):
     """Run the fence over a parsed function; returns it unchanged."""
     Fence(parsed.info).visit(parsed.tree)
-    body = parsed.tree.body
-    for stmt in body[:-1]:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Return):
-                Fence(parsed.info).refuse("an early return", _LOOP_HINT, node)
     return parsed

@@ -20,15 +20,46 @@ import gast
 import numpy
 
 from . import annotations as anno
-from . import naming, runtime, syntax
+from . import naming, runtime, syntax, tape
+
+
+_COMPOUND = (gast.If, gast.For, gast.While)
 
 
 def _loads(node):
+    """Names a statement reads (a compound statement: its header only)."""
+    if isinstance(node, gast.If) or isinstance(node, gast.While):
+        return syntax.names_in(node.test, "load")
+    if isinstance(node, gast.For):
+        return syntax.names_in(node.iter, "load")
     return syntax.names_in(node, "load")
 
 
 def _stores(node):
+    """Names a statement assigns (a compound statement: its header only)."""
+    if isinstance(node, gast.For):
+        return syntax.names_in(node.target, "store")
+    if isinstance(node, _COMPOUND):
+        return []
     return syntax.names_in(node, "store")
+
+
+def _deep_loads(stmts):
+    return [n for s in _all_statements(stmts) for n in _loads(s)]
+
+
+def _deep_stores(stmts):
+    return [n for s in _all_statements(stmts) for n in _stores(s)]
+
+
+def _blocks(body):
+    """Every statement list in the tree: the body and each nested block."""
+    yield body
+    for stmt in body:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and isinstance(stmt, _COMPOUND):
+                yield from _blocks(inner)
 
 
 def _is_number(node, value=None):
@@ -257,11 +288,14 @@ class DeadCode:
             if isinstance(stmt, gast.If):
                 live_body = self.sweep(stmt.body, set(live))
                 live_else = self.sweep(stmt.orelse, set(live))
-                if not stmt.body and not stmt.orelse:
+                if not stmt.body and not stmt.orelse and not anno.get(stmt, "keep"):
                     del body[i]
                     self.changed = True
                     continue
-                live |= live_body | live_else | set(_loads(stmt.test))
+                live |= live_body | live_else | set(_loads(stmt))
+                continue
+            if isinstance(stmt, (gast.For, gast.While)):
+                live |= self.loop(stmt, live)
                 continue
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 target = stmt.targets[0].id
@@ -273,11 +307,41 @@ class DeadCode:
             live.update(_loads(stmt))
         return live
 
+    def loop(self, stmt, live_after):
+        """Names live before a loop; removes what no iteration, nor the code after, reads."""
+        live = self.live_around(stmt, live_after)
+        self.sweep(stmt.body, set(live))
+        return live
+
+    def live_around(self, stmt, live_after):
+        """Live at the loop head: after it, or read by an iteration before being set."""
+        live = set(live_after) | set(_loads(stmt))
+        while True:
+            new = live | self.measure(stmt.body, live)
+            if new == live:
+                return live
+            live = new
+
+    def measure(self, body, live):
+        """The names live before `body`, removing nothing."""
+        live = set(live)
+        for stmt in reversed(body):
+            if isinstance(stmt, gast.If):
+                live = self.measure(stmt.body, live) | self.measure(stmt.orelse, live) \
+                    | set(_loads(stmt))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                live = self.live_around(stmt, live)
+            else:
+                if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                    live.discard(stmt.targets[0].id)
+                live |= set(_loads(stmt))
+        return live
+
 
 def _all_statements(body):
     for stmt in body:
         yield stmt
-        if isinstance(stmt, gast.If):
+        if isinstance(stmt, _COMPOUND):
             yield from _all_statements(stmt.body)
             yield from _all_statements(stmt.orelse)
 
@@ -285,11 +349,13 @@ def _all_statements(body):
 class CopyPropagate:
     """`a = b` between local names: one name for both, the more readable one.
 
-    Either b's definition is renamed to a (nothing reads b before the copy),
-    or the reads of a become reads of b (a defined only by the copy, b not
-    assigned later). When both apply, the name kept is the more readable one
-    (no version suffix, then shorter), and on a tie the source's, unless a is
-    returned (the gradients keep their names).
+    Either b's definition is renamed to a (it stands earlier in the same
+    block and nothing reads b in between), or the reads of a become reads of
+    b (a defined only by the copy, read only later in the same block, and b
+    not assigned after it there). When both apply, the name kept is the more
+    readable one (no version suffix, then shorter), and on a tie the
+    source's, unless a is returned (the gradients keep their names). Renames
+    apply to the whole function: a name has one meaning everywhere.
 
     Before::
 
@@ -311,66 +377,72 @@ class CopyPropagate:
 
     def run(self, body):
         changed = False
-        i = 0
-        while i < len(body):
-            if self.is_copy(body[i]) and self.propagate(body, i):
-                changed = True
-                continue
-            i += 1
+        again = True
+        while again:
+            again = False
+            for block in _blocks(body):
+                for i, stmt in enumerate(block):
+                    if self.is_copy(stmt) and self.propagate(body, block, i):
+                        changed = again = True
+                        break
+                if again:
+                    break
         return changed
 
     def is_copy(self, stmt):
         return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-            and isinstance(stmt.value, gast.Name)
+            and isinstance(stmt.value, gast.Name) and not anno.get(stmt, "impure")
 
     def counts(self, body):
         defs, uses = collections.Counter(), collections.Counter()
         for stmt in _all_statements(body):
-            if isinstance(stmt, gast.If):
-                uses.update(_loads(stmt.test))
-                continue
             defs.update(_stores(stmt))
             uses.update(_loads(stmt))
         return defs, uses
 
-    def propagate(self, body, i):
-        a, b = body[i].targets[0].id, body[i].value.id
-        defs, _ = self.counts(body)
-        source = self.source_definition(body, i, b, defs)
-        forward = self.can_forward(body, i, a, b, defs)
-        returned = any(isinstance(s, gast.Return) and a in _loads(s) for s in body[i + 1:])
+    def propagate(self, body, block, i):
+        a, b = block[i].targets[0].id, block[i].value.id
+        defs, uses = self.counts(body)
+        source = self.source_definition(block, i, b, defs)
+        forward = self.can_forward(block, i, a, b, defs, uses)
+        returned = any(isinstance(s, gast.Return) and a in _loads(s) for s in body)
         keep_a = _rank(a) < _rank(b) or (returned and _rank(a) == _rank(b))
         if source is not None and (keep_a or not forward):
             source.targets[0].id = a          # b = <expr>; ...; a = b  ->  a = <expr>
-            del body[i]
-            for stmt in body[i:]:
+            del block[i]
+            for stmt in body:
                 syntax.rename(stmt, {b: a})
             return True
         if forward and not (returned and keep_a):
-            for stmt in body[i + 1:]:          # a = b; ... a ...  ->  ... b ...
+            del block[i]                       # a = b; ... a ...  ->  ... b ...
+            for stmt in body:
                 syntax.rename(stmt, {a: b})
-            del body[i]
             return True
         return False
 
-    def source_definition(self, body, i, b, defs):
-        """b's single top-level definition, if nothing reads b between it and the copy."""
-        a = body[i].targets[0].id
+    def source_definition(self, block, i, b, defs):
+        """b's single definition, earlier in this block, if nothing reads b in between."""
+        a = block[i].targets[0].id
         if {a, b} & self.params or defs[a] != 1 or defs[b] != 1:
             return None
         for j in range(i - 1, -1, -1):
-            stmt = body[j]
-            if isinstance(stmt, gast.Assign) and stmt.targets[0].id == b:
-                same_role = anno.get(stmt, "role") == anno.get(body[i], "role")
-                return stmt if same_role else None
-            if b in _loads(stmt):
+            stmt = block[j]
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id == b:
+                same_role = anno.get(stmt, "role") == anno.get(block[i], "role")
+                return stmt if same_role and not anno.get(stmt, "impure") else None
+            if b in _deep_loads([stmt]) or b in _deep_stores([stmt]):
                 return None
         return None
 
-    def can_forward(self, body, i, a, b, defs):
+    def can_forward(self, block, i, a, b, defs, uses):
+        """a is defined once (here), read only after it in this block; b keeps its value."""
         if a in self.params or defs[a] != 1:
             return False
-        return not any(b in _stores(s) for s in body[i + 1:])
+        later = block[i + 1:]
+        if _deep_loads(later).count(a) != uses[a]:
+            return False
+        return b not in _deep_stores(later)
 
 
 def _rank(name):
@@ -440,16 +512,20 @@ def resolver(derivative):
 
 
 def optimize(derivative):
-    """Run the passes to a fixed point; returns the derivative, edited in place."""
+    """Run the passes to a fixed point, planning the tape between rounds; returns the
+    derivative, edited in place."""
     params = list(derivative.unit.params) + [derivative.seed]
     seeds = [(adjoint, primal) for primal, adjoint in derivative.adjoints.items()]
-    passes = [ConstantFold(), DropUnbroadcast(resolver(derivative), seeds), DeadCode(),
-              CopyPropagate(params)]
+    resolve = resolver(derivative)
+    passes = [ConstantFold(), DropUnbroadcast(resolve, seeds), DeadCode(), CopyPropagate(params)]
     body = derivative.body
-    changed = True
-    while changed:
-        changed = False
-        for p in passes:
-            changed |= p.run(body)
-    HelperArguments(resolver(derivative)).run(body)
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for p in passes:
+                changed |= p.run(body)
+        if not tape.plan(derivative, resolve):
+            break
+    HelperArguments(resolve).run(body)
     return derivative

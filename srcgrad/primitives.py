@@ -9,8 +9,6 @@ statement for the analysis and the reverse stage, which must agree on it:
     rule       a callable/operator with a rule           every local name in its arguments
     literal    `(a, b)`, `[a, b]`, `{k: a}`               the elements
     nondiff    zero derivative (table, comparisons)      -
-    opaque     `a and b`: kept whole, not differentiated the local names in it (refused
-               when one carries a gradient)
     unknown    a callable with no rule                    every local name in the call
 """
 
@@ -22,6 +20,7 @@ import operator
 import gast
 import numpy
 
+from . import annotations as anno
 from . import syntax
 from .parse import MISSING
 from .templates import registry
@@ -113,8 +112,8 @@ def describe(value, scope, local_names):
         return Op("nondiff", "comparison")
     if isinstance(value, gast.JoinedStr):
         return Op("nondiff", "f-string")
-    if isinstance(value, gast.BoolOp):
-        return Op("opaque", syntax.unparse(value), operands=_locals_in([value], local_names))
+    if isinstance(value, gast.BoolOp):     # only conditions stay whole (normalize.py)
+        return Op("nondiff", "condition")
     if isinstance(value, (gast.Tuple, gast.List)):
         return Op("literal", operands=_locals_in(value.elts, local_names))
     if isinstance(value, gast.Dict):
@@ -128,6 +127,15 @@ def describe(value, scope, local_names):
     if isinstance(value, gast.Call):
         return _describe_call(value, scope, local_names)
     return Op("constant")
+
+
+def resolve_callee(func, scope, local_names):
+    """The object a callee expression names: a runtime helper srcgrad inserted, or
+    what the user's scope gives."""
+    obj = anno.get(func, "object")
+    if obj is not None:
+        return obj
+    return scope.resolve(func, local_names)
 
 
 def _describe_attribute(value, scope, local_names):
@@ -153,7 +161,7 @@ def _describe_call(value, scope, local_names):
         args = [func.value] + list(value.args)
         label = f"{func.value.id}.{func.attr}()"
     else:
-        primal = scope.resolve(func, local_names)
+        primal = resolve_callee(func, scope, local_names)
         args = list(value.args)
         label = label + "()"
     if primal is MISSING:

@@ -16,7 +16,8 @@ import numpy as np
 
 # Helpers whose result may be a container rather than an array.
 CONTAINER_HELPERS = frozenset({"grad_at", "add_at", "add_grad", "concatenate_adjoint",
-                               "stack_adjoint"})
+                               "stack_adjoint", "array_adjoint", "pop_adjoint", "zero_adjoint",
+                               "entry", "filled"})
 
 
 def _shape(x):
@@ -180,12 +181,51 @@ def stack_adjoint(g, axis=0):
     return list(np.moveaxis(g, axis, 0))
 
 
+def array_adjoint(g, x):
+    """Adjoint of np.array(x): per element when x is a list or tuple of values."""
+    if isinstance(x, (list, tuple)):
+        return list(g)
+    return g
+
+
 def astype_adjoint(g, x, y):
     """Adjoint of x.astype(dtype): back to x's dtype; zero through an integer cast."""
     x_dtype = np.asarray(x).dtype
     if not np.issubdtype(np.asarray(y).dtype, np.inexact):
         return np.zeros_like(x, dtype=x_dtype if np.issubdtype(x_dtype, np.inexact) else float)
     return np.asarray(g).astype(x_dtype, copy=False)
+
+
+def sequence_length(seq):
+    """len(seq) for a loop over an array, list or tuple (what `for x in seq` walks)."""
+    if isinstance(seq, (np.ndarray, list, tuple, range)):
+        return len(seq)
+    from srcgrad.errors import SrcgradError
+    raise SrcgradError(f"srcgrad differentiates loops over arrays, lists, tuples, ranges, "
+                       f"enumerate and zip; this loop walks a {type(seq).__name__}",
+                       hint="Loop over list(...) of it, or over an array.")
+
+
+def own(x):
+    """A copy of an argument that the function writes into (the caller's stays as it was)."""
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, (list, dict)):
+        return type(x)(x)
+    return x
+
+
+def shape_of(x):
+    """A stand-in for x with its shape and dtype and no data, for a tape that needs only those."""
+    if isinstance(x, np.ndarray):
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return x
+
+
+def snapshot(x, index):
+    """The values at x[index], kept to restore them (a copy for arrays)."""
+    value = x[index]
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 def _is_advanced(index):
@@ -212,9 +252,9 @@ def _container_set(x, index, g):
         items = [None] * len(x)
         items[index] = g
         return type(x)(*items)
-    items = [None] * len(x)
+    items = [None] * len(x)                 # a list also for a tuple: adjoints are mutable
     items[index] = g
-    return tuple(items) if isinstance(x, tuple) else items
+    return items
 
 
 def grad_at(x, index, g):
@@ -239,8 +279,60 @@ def add_at(dx, index, g):
         items[index] = add_grad(items[index], g)
         if fields is not None:
             return type(dx)(*items)
-        return tuple(items) if isinstance(dx, tuple) else items
+        return items
     return _add_into(np.array(dx, copy=True), index, g)
+
+
+def add_into(dx, index, g):
+    """`dx[index] += g` in place (dx is an adjoint srcgrad owns); returns dx."""
+    if isinstance(dx, (dict, list)):
+        dx[index] = add_grad(dx.get(index) if isinstance(dx, dict) else dx[index], g)
+        return dx
+    if isinstance(dx, tuple):
+        return add_at(dx, index, g)
+    return _add_into(dx, index, g)
+
+
+def zero_adjoint(x):
+    """A zero adjoint for x: zeros for arrays and numbers, empty for containers."""
+    if isinstance(x, dict):
+        return {}
+    if isinstance(x, (list, tuple)):
+        return [None] * len(x)
+    if isinstance(x, float):
+        return 0.0
+    return np.zeros_like(x)
+
+
+def zero_at(dx, index, copy=False):
+    """`dx` with no gradient at `index` (the value there was overwritten)."""
+    if copy:
+        dx = dx.copy() if isinstance(dx, np.ndarray) else list(dx)
+    if isinstance(dx, np.ndarray):
+        dx[index] = 0
+    else:
+        dx[index] = None
+    return dx
+
+
+def filled(dx, like):
+    """The adjoint dx, or zeros like `like` where it is None (no gradient reached it)."""
+    return zero_adjoint(like) if dx is None else dx
+
+
+def entry(dx, key, like):
+    """dx[key] of a container adjoint, or a zero like `like` where it has none."""
+    try:
+        g = dx[key]
+    except (KeyError, IndexError):
+        g = None
+    return zero_adjoint(like) if g is None else g
+
+
+def pop_adjoint(dlst, like):
+    """The adjoint of the item last appended to a list, taken off the list's adjoint."""
+    g = dlst.pop()
+    return zero_adjoint(like) if g is None else g
 
 
 def add_grad(a, b):
@@ -258,5 +350,5 @@ def add_grad(a, b):
         items = [add_grad(u, v) for u, v in zip(a, b)]
         if hasattr(a, "_fields"):
             return type(a)(*items)
-        return tuple(items) if isinstance(a, tuple) else items
+        return items
     return a + b

@@ -20,6 +20,7 @@ import operator
 import numpy
 
 import srcgrad.extend
+import srcgrad.runtime
 from srcgrad.extend import mutating, nondifferentiable
 
 nondifferentiable(
@@ -57,6 +58,8 @@ nondifferentiable(
     builtins.str, builtins.repr, builtins.format,
     # an explicit stop
     srcgrad.extend.stop_gradient,
+    # what srcgrad itself puts in the primal code
+    srcgrad.runtime.sequence_length, srcgrad.runtime.snapshot, srcgrad.runtime.shape_of,
 )
 
 nondifferentiable(

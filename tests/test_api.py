@@ -60,6 +60,7 @@ def test_argnums_int_gives_one_gradient_and_tuple_gives_a_tuple():
     assert isinstance(srcgrad.grad(loss, argnums=0)(*args), np.ndarray)
     single = srcgrad.grad(loss, argnums=(0,))(*args)
     assert isinstance(single, tuple) and len(single) == 1
+    np.testing.assert_allclose(single[0], hand_gradients(*args)[0])
     negative = srcgrad.grad(loss, argnums=-1)(*args)
     np.testing.assert_allclose(negative, hand_gradients(*args)[3])
 

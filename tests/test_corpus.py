@@ -8,15 +8,21 @@ import pytest
 import srcgrad
 from srcgrad import pytree
 
-from .corpus import inputs_for, straight_line
+from .corpus import control_flow, inputs_for, straight_line
 from .helpers import assert_grad_matches_fd, float_argnums, raw_gradients
 
-FUNCTIONS = [f for _, f in inspect.getmembers(straight_line, inspect.isfunction)
-             if f.__module__ == straight_line.__name__]
+
+def _functions(module):
+    return [f for _, f in inspect.getmembers(module, inspect.isfunction)
+            if f.__module__ == module.__name__]
+
+
+FUNCTIONS = _functions(straight_line) + _functions(control_flow)
 
 
 def test_corpus_is_large_enough():
-    assert len(FUNCTIONS) >= 30
+    assert len(_functions(straight_line)) >= 30
+    assert len(_functions(control_flow)) >= 30
 
 
 @pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)

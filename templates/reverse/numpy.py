@@ -12,7 +12,7 @@ import math
 import numpy
 
 from srcgrad.extend import adjoint, constant, d
-from srcgrad.runtime import (astype_adjoint, concatenate_adjoint, dot_grad_left,
+from srcgrad.runtime import (array_adjoint, astype_adjoint, own, concatenate_adjoint, dot_grad_left,
                              dot_grad_right, extremum_adjoint, prod_adjoint,
                              stack_adjoint, transpose_adjoint, unbroadcast, unreduce)
 
@@ -236,11 +236,16 @@ def stack(y, arrays, axis=0):
 
 @adjoint(numpy.asarray)
 @adjoint(numpy.array)
+def array(y, x):
+    d[x] = array_adjoint(d[y], x)
+
+
 @adjoint(numpy.float64)
 @adjoint(numpy.float32)
 @adjoint(numpy.ndarray.real)
 @adjoint(numpy.ndarray.copy)
 @adjoint(numpy.copy)
+@adjoint(own)
 def asarray(y, x):
     d[x] = d[y]
 

@@ -1,6 +1,6 @@
 """Small functions to differentiate, and the inputs their argument names pick.
 
-Every function in `straight_line` is differentiated with respect to each of
+Every function in `straight_line` and `control_flow` is differentiated with respect to each of
 its floating-point arguments by the tests in test_corpus.py. An argument's
 name chooses its value (see `INPUTS`), so adding a case is writing a
 function.
@@ -48,6 +48,11 @@ INPUTS = {
     "pair": lambda rng: (_normal(rng, 4), _normal(rng, 3, 4)),
     "named": lambda rng: Pair(W=_normal(rng, 4, 3), b=_normal(rng, 3)),
     "config": lambda rng: {"scale": float(rng.uniform(0.5, 2.0)), "steps": 3},
+    # a recurrent network
+    "Wh": lambda rng: 0.5 * _normal(rng, 3, 3),
+    "Ux": lambda rng: 0.5 * _normal(rng, 3, 4),
+    "bh": lambda rng: 0.1 * _normal(rng, 3),
+    "xs": lambda rng: _normal(rng, 5, 4),
     # integers (held fixed)
     "n": lambda rng: 2,
 }

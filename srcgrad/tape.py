@@ -1,0 +1,209 @@
+"""What goes on the tape: only values that the adjoint reads and a loop overwrites.
+
+Inside a loop, each straight run of primal statements ends with one push,
+and its adjoint starts with the matching pop:
+
+    for t in rng:                            for t in reversed(rng):
+        ...                                      ...
+        h_2 = np.tanh(z_2)                       h, xs_t, h_2 = tape.pop()
+        tape.append((h, xs_t, h_2))              dz_2 = dh_2 * (1 - h_2 * h_2)
+        h = h_2                                  ...
+
+The values pushed are the names the adjoint reads from that pop until the
+next one (inside reversed `if`s and loops too, for names those do not
+restore themselves), that the loop assigns. A name read only for its shape
+and dtype (`unbroadcast(g, z)`) is pushed as `shape_of(z)`, which keeps no
+data. `plan` runs after optimization (and again until nothing changes): it
+fills in pushes and pops, drops empty ones, and drops the saved copies of
+array regions (`y_old = snapshot(y, i)`) and list pops that no adjoint needs.
+"""
+
+from __future__ import annotations
+
+import gast
+import numpy
+
+from . import annotations as anno
+from . import runtime, syntax
+from .analysis import statements
+
+# helper -> argument positions that it reads only for shape and dtype
+META_ARGS = {
+    runtime.unbroadcast: {1}, runtime.unreduce: {1}, numpy.full_like: {0},
+    numpy.zeros_like: {0}, numpy.ones_like: {0}, numpy.empty_like: {0}, numpy.shape: {0},
+    numpy.size: {0}, numpy.ndim: {0}, runtime.zero_adjoint: {0},
+}
+
+
+def _assigned(node):
+    """Names a primal statement or block assigns (loop targets included)."""
+    nodes = node if isinstance(node, list) else [node]
+    return {n.id for stmt in nodes for n in gast.walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+class _Reads:
+    """Names loaded by adjoint code, and whether each load wants more than shape and dtype."""
+
+    def __init__(self, resolve, nested_own=True):
+        self.resolve = resolve
+        self.value = set()
+        self.meta = set()
+        self.nested_own = nested_own    # leave out what a nested loop or if restores itself
+
+    def expr(self, node, meta=False):
+        if isinstance(node, gast.Name):
+            if isinstance(node.ctx, gast.Load):
+                (self.meta if meta else self.value).add(node.id)
+            return
+        if isinstance(node, gast.Call):
+            try:
+                positions = META_ARGS.get(self.resolve(node.func), set())
+            except TypeError:       # an unhashable callee
+                positions = set()
+            self.expr(node.func)
+            for i, arg in enumerate(node.args):
+                self.expr(arg, meta=i in positions)
+            for kw in node.keywords:
+                self.expr(kw.value)
+            return
+        for child in gast.iter_child_nodes(node):
+            self.expr(child)
+
+    def stmts(self, stmts, skip=lambda s: False):
+        for stmt in stmts:
+            if skip(stmt):
+                continue
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                self.compound(stmt, skip)
+            else:
+                self.expr(stmt)
+
+    def compound(self, node, skip):
+        if isinstance(node, gast.If):
+            self.expr(node.test)
+        elif isinstance(node, gast.For):
+            self.expr(node.iter)
+        inner = _Reads(self.resolve, self.nested_own)
+        inner.stmts(node.body, skip)
+        inner.stmts(getattr(node, "orelse", []), skip)
+        primal = anno.get(node, "primal_node") if self.nested_own else None
+        own = _assigned(primal.body + primal.orelse) if primal is not None else set()
+        if isinstance(primal, gast.For):
+            own |= _assigned([primal.target])
+        self.value |= inner.value - own
+        self.meta |= inner.meta - own
+
+
+def _stretch(segment):
+    """The adjoint statements from a segment's pop to the next pop in the same block."""
+    block = segment.adjoint
+    start = next(i for i, s in enumerate(block) if s is segment.pop) + 1
+    end = next((i for i in range(start, len(block)) if anno.get(block[i], "tape")), len(block))
+    return block[start:end]
+
+
+def _set_tape(segment, names, meta, shape_of):
+    """Rewrite a segment's pushes and pop to carry `names` (stand-ins for those in `meta`)."""
+    def pushed(name):
+        if name in meta:
+            return syntax.call(syntax.name(shape_of), [syntax.name(name)])
+        return syntax.name(name)
+
+    for push in segment.pushes:
+        values = [pushed(n) for n in names]
+        push.value.args = [values[0] if len(values) == 1 else syntax.tuple_(values)]
+    targets = [syntax.name(n, "store") for n in names]
+    segment.pop.targets = [targets[0] if len(targets) == 1 else syntax.tuple_(targets, "store")]
+
+
+def _remove(body, node):
+    """Remove `node` from the statement tree `body`; returns whether it was found."""
+    for i, stmt in enumerate(body):
+        if stmt is node:
+            del body[i]
+            return True
+        for field in ("body", "orelse"):
+            if _remove(getattr(stmt, field, None) or [], node):
+                return True
+    return False
+
+
+def _views(body, roots):
+    """`roots` and the names that may share memory with them (views, aliases, lists)."""
+    family = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(body):
+            if anno.get(stmt, "role") != "primal":
+                continue
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                target = stmt.targets[0].id
+                if target not in family and set(syntax.names_in(stmt.value, "load")) & family \
+                        and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+                    family.add(target)
+                    changed = True
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+                    and isinstance(stmt.value.func, gast.Attribute) \
+                    and stmt.value.func.attr == "append":
+                base = stmt.value.func.value
+                if isinstance(base, gast.Name) and base.id not in family \
+                        and set(syntax.names_in(stmt.value, "load")) & family:
+                    family.add(base.id)
+                    changed = True
+    return family
+
+
+def plan(derivative, resolve):
+    """Fill in the tape; drop what no adjoint reads. Returns whether anything changed."""
+    changed = False
+    shape_of = None
+    for segment in list(derivative.segments):
+        reads = _Reads(resolve)
+        reads.stmts(_stretch(segment))
+        loop = anno.get(segment.loop, "generated") or segment.loop
+        assigned = _assigned(loop.body) - (_assigned([loop.target])
+                                           if isinstance(loop, gast.For) else set())
+        assigned.discard(derivative.tape)
+        names = sorted((reads.value | reads.meta) & assigned)
+        meta = {n for n in names if n not in reads.value}
+        old = (syntax.unparse(segment.pushes), syntax.unparse(segment.pop))
+        if not names:
+            for push in segment.pushes:
+                _remove(derivative.body, push)
+            _remove(derivative.body, segment.pop)
+            derivative.segments.remove(segment)
+            changed = True
+            continue
+        if meta and shape_of is None:
+            shape_of = derivative.imports.ref("shape_of", runtime.shape_of).id
+        _set_tape(segment, names, meta, shape_of)
+        changed |= old != (syntax.unparse(segment.pushes), syntax.unparse(segment.pop))
+    changed |= _drop_unneeded_restores(derivative, resolve)
+    if not derivative.segments:
+        for stmt in list(derivative.body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id == derivative.tape:
+                derivative.body.remove(stmt)
+                changed = True
+    return changed
+
+
+def _drop_unneeded_restores(derivative, resolve):
+    """Saved regions and list pops that no adjoint reads back are dropped."""
+    restores = [s for s in statements(derivative.body)
+                if anno.get(s, "restore_of") and anno.get(s, "role") == "adjoint"]
+    if not restores:
+        return False
+    reads = _Reads(resolve, nested_own=False)
+    reads.stmts([s for s in derivative.body if anno.get(s, "role") == "adjoint"],
+                skip=lambda s: anno.get(s, "restore_of") is not None)
+    needed = reads.value | reads.meta
+    changed = False
+    for restore in restores:
+        base = anno.get(restore, "restore_of")
+        if not (_views(derivative.body, [base]) & needed):
+            _remove(derivative.body, restore)
+            changed = True
+    return changed

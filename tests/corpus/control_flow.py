@@ -1,0 +1,250 @@
+"""Functions with control flow, in-place writes and lists. Argument names pick inputs."""
+
+import numpy as np
+
+# -- branches ------------------------------------------------------------------------
+
+
+def if_else(x):
+    if np.sum(x) > 0:
+        y = x * 2
+    else:
+        y = np.sin(x)
+    return np.sum(y * y)
+
+
+def if_without_else(x):
+    y = x * 1.0
+    if np.sum(x) > 0:
+        y = y * 3
+    return np.sum(y)
+
+
+def elif_chain(s):
+    if s > 1:
+        r = s * s
+    elif s > 0:
+        r = np.sin(s)
+    else:
+        r = -s
+    return r
+
+
+def branch_on_data(x, y):
+    total = 0.0
+    if x[0] > y[0]:
+        total = total + np.sum(x * y)
+    if x[1] < 0:
+        total = total * 2
+    else:
+        total = total - np.sum(y)
+    return total
+
+
+def conditional_expression(x):
+    return np.sum(x * 2 if np.sum(x) > 0 else x ** 3)
+
+
+def bool_ops(s, t):
+    v = s and t
+    w = (s > 0) and (t > 0)
+    return v * 2.0 + (t if w else s)
+
+
+def nested_ifs(x):
+    y = x * 1.0
+    if np.sum(x) > -1:
+        if x[0] > 0:
+            y = y * x
+        else:
+            y = y + np.exp(x)
+    return np.sum(y)
+
+
+# -- loops ---------------------------------------------------------------------------
+
+
+def for_range(x):
+    total = 0.0
+    for i in range(3):
+        total = total + x[i] * (i + 1)
+    return total
+
+
+def for_over_rows(A):
+    acc = np.zeros(A.shape[1])
+    for row in A:
+        acc = acc + np.tanh(row)
+    return np.sum(acc ** 2)
+
+
+def for_enumerate(x):
+    total = 0.0
+    for i, v in enumerate(x):
+        total = total + v * i
+    return total
+
+
+def for_zip(x, y):
+    total = 0.0
+    for a, b in zip(x, y):
+        total = total + a * b
+    return total
+
+
+def nested_loops(A):
+    total = 0.0
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            total = total + A[i, j] * A[i, j] * (i - j)
+    return total
+
+
+def loop_carried_product(x):
+    p = 1.0
+    for v in x:
+        p = p * (v + 2.0)
+    return p
+
+
+def while_loop(t):
+    while t < 10:
+        t = t * 1.5 + 0.1
+    return t
+
+
+def while_true_break_continue(x):
+    total = 0.0
+    i = 0
+    while True:
+        i = i + 1
+        if i > len(x):
+            break
+        if x[i - 1] < 0:
+            continue
+        total = total + np.sin(x[i - 1])
+    return total
+
+
+def break_in_for(x):
+    total = 0.0
+    for v in x:
+        if total > 1.0:
+            break
+        total = total + v * v
+    return total
+
+
+def continue_in_for(x):
+    total = 0.0
+    for v in x:
+        if v < 0:
+            continue
+        total = total + v ** 3
+    return total
+
+
+def loop_over_list_param(layers, X):
+    h = X
+    for layer in layers:
+        h = np.tanh(h @ layer["W"] + layer["b"])
+    return np.sum(h ** 2)
+
+
+# -- returns -------------------------------------------------------------------------
+
+
+def early_return(x):
+    if np.sum(x) > 0:
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def return_in_loop(x):
+    for i in range(len(x)):
+        if x[i] > 0.5:
+            return x[i] * 2
+    return np.sum(x)
+
+
+def return_in_nested_loop(A):
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            if A[i, j] > 1.0:
+                return A[i, j] ** 2
+    return np.sum(A)
+
+
+# -- recurrent network ----------------------------------------------------------------------
+
+
+def rnn(Wh, Ux, bh, xs):
+    h = np.zeros(Wh.shape[0])
+    for t in range(len(xs)):
+        h = np.tanh(Wh @ h + Ux @ xs[t] + bh)
+    return np.sum(h ** 2)
+
+
+def rnn_outputs(Wh, Ux, bh, xs):
+    h = np.zeros(Wh.shape[0])
+    outputs = []
+    for x_t in xs:
+        h = np.tanh(Wh @ h + Ux @ x_t + bh)
+        outputs.append(h)
+    return np.sum(np.stack(outputs) ** 2)
+
+
+# -- in-place writes and lists ----------------------------------------------------------------
+
+
+def inplace_in_loop(x):
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = x[i] * x[i]
+        if i > 0:
+            y[i] = y[i] + y[i - 1]
+    return np.sum(y * x)
+
+
+def inplace_slices(A):
+    B = A * 1.0
+    B[0, :] = B[1, :] * 2
+    B[1:3] += 1.0
+    B[:, 0] = np.tanh(B[:, 1])
+    return np.sum(B ** 2)
+
+
+def inplace_mask(x):
+    y = x * 2.0
+    y[y > 1.0] = 0.0
+    return np.sum(y * x)
+
+
+def inplace_argument(x):
+    x[0] = x[1] * 3.0
+    return np.sum(x ** 2)
+
+
+def append_then_stack(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * (i + 1))
+    return np.sum(np.stack(parts) ** 2)
+
+
+def append_then_array(x):
+    values = []
+    for v in x:
+        values.append(v * v)
+    return np.sum(np.array(values) * x)
+
+
+def list_comprehension(x):
+    return np.sum(np.array([v * np.exp(v) for v in x if v > -5]))
+
+
+def tuple_and_dict(x, y):
+    pair = (x * 2, y)
+    table = {"a": pair[0], "b": np.sum(pair[1])}
+    first, second = pair
+    return np.sum(table["a"] * first) + table["b"] * np.sum(second)
