@@ -62,7 +62,8 @@ def _append_to_fallthrough(block, rest):
     if _always_jumps(block):
         return
     last = block[-1] if block else None
-    if isinstance(last, gast.If) and (_jumps_in(last.body, _JUMPS) or _jumps_in(last.orelse, _JUMPS)):
+    if isinstance(last, gast.If) and (_jumps_in(last.body, _JUMPS)
+                                      or _jumps_in(last.orelse, _JUMPS)):
         _append_to_fallthrough(last.body, rest)
         _append_to_fallthrough(last.orelse, copy.deepcopy(rest))
     else:
