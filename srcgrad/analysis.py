@@ -19,7 +19,7 @@ from . import annotations as anno
 from .errors import UnsupportedSyntaxError
 from .primitives import Op, describe
 
-_CARRIES = ("copy", "rule", "literal", "unknown", "setitem", "append")
+_CARRIES = ("copy", "rule", "call", "literal", "unknown", "setitem", "append")
 
 
 @dataclasses.dataclass
@@ -121,7 +121,7 @@ def _refuse_unsafe(unit, stmt, op, hot):
             f"{op.label} writes into {names}, which carries a gradient", location,
             hint="Compute a new array instead of modifying this one in place.")
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
-            and op.kind in ("unknown", "rule"):
+            and op.kind in ("unknown", "rule", "call"):
         raise UnsupportedSyntaxError(
             f"the result of {op.label} is not used, and it is given {names}, which carries a "
             "gradient: a call used for its side effects may modify its argument", location,

@@ -45,24 +45,22 @@ class _Generated:
 
     def load(self):
         self.entry = compiler.compiled(self.fun, self.argnums, self.has_aux)
-        self.scope = parse.Scope(self.fun)
-        self.fn, self.namespace = emit.instantiate(self.entry.code, self.entry.generated,
-                                                   self.scope, self.fun)
-        self.refs = [(name, self.namespace.get(name, parse.MISSING))
-                     for name in self.entry.generated.user_refs]
+        self.fn, spaces = emit.instantiate(self.entry.code, self.entry.generated, self.fun)
+        self.refs = [(namespace, scope, name, namespace.get(name, parse.MISSING))
+                     for namespace, scope, names in spaces for name in names]
         return self.fn
 
     def function(self):
         """The generated function, after making its view of the user's names current."""
         if self.fn is None:
             return self.load()
-        for name, seen in self.refs:
-            value = self.scope.lookup(name)
+        for i, (namespace, scope, name, seen) in enumerate(self.refs):
+            value = scope.lookup(name)
             if value is not seen:
                 if _structural(value) or _structural(seen):
                     return self.load()   # a callable was rebound: its rule may differ
-                self.namespace[name] = value
-                self.refs = [(n, value if n == name else v) for n, v in self.refs]
+                namespace[name] = value
+                self.refs[i] = (namespace, scope, name, value)
         return self.fn
 
     @property

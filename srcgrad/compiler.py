@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from . import analysis, cache, emit, fence, normalize, optimize, parse, reverse, syntax, templates
+from . import (analysis, cache, emit, fence, normalize, optimize, parse, program, reverse,
+               syntax, templates)
 from .errors import ArgnumsError, Location
 
 STAGES = ("parsed", "normalized", "raw", "optimized")
@@ -33,12 +34,18 @@ def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
         return emit.render_normalized(unit)
     wrt = [unit.params[i] for i in argnums]
     activity = analysis.analyze(unit, wrt)
-    derivative = reverse.differentiate(unit, activity, wrt)
+    calls = program.Program()
+    calls.functions.append(None)           # the gradient itself comes first
+    derivative = reverse.Reverse(unit, activity, wrt, program=calls, index=0).run()
+    calls.functions[0] = program.Function(fun=fun, derivative=derivative, kind="grad",
+                                          names=(derivative.name,))
+    calls.taken.add(derivative.name)
     description = describe_options(argnums, wrt, has_aux)
-    if stop_after == "raw":
-        return emit.emit(derivative, description).source
-    optimize.optimize(derivative)
-    return emit.emit(derivative, description)
+    if stop_after != "raw":
+        optimize.optimize(derivative)
+    calls.drain()
+    generated = emit.emit(calls, description)
+    return generated.source if stop_after == "raw" else generated
 
 
 def check_argnums(fun, argnums, skip=0):

@@ -7,6 +7,7 @@ statement for the analysis and the reverse stage, which must agree on it:
     constant   constant or static expression             -
     copy       `a = b`                                   b
     rule       a callable/operator with a rule           every local name in its arguments
+    call       a Python function (differentiated too)    every local name in its arguments
     literal    `(a, b)`, `[a, b]`, `{k: a}`               the elements
     nondiff    zero derivative (table, comparisons)      -
     unknown    a callable with no rule                    every local name in the call
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import types
 
 import gast
 import numpy
@@ -87,10 +89,12 @@ def _classify(primal, label, args, keywords, local_names, impure=None):
         kind = "rule"
     elif reg.is_nondifferentiable(primal):
         kind = "nondiff"
+    elif isinstance(primal, types.FunctionType):
+        kind = "call"            # a Python function: differentiated from its source
     else:
         kind = "unknown"
     if impure is None:
-        impure = kind == "unknown" or reg.is_impure(primal)
+        impure = kind in ("unknown", "call") or reg.is_impure(primal)
     return Op(kind, label, primal, list(args), dict(keywords), operands, impure, mutating)
 
 

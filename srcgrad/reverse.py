@@ -122,8 +122,11 @@ _SIMPLE = (gast.Assign, gast.Expr, gast.Assert, gast.Raise)
 
 
 class Reverse:
-    def __init__(self, unit, activity, wrt):
+    def __init__(self, unit, activity, wrt, program=None, index=0):
         self.unit = unit
+        self.program = program
+        self.index = index              # this function's place in the program
+        self.replacements = {}          # id(primal statement) -> the statement to emit
         self.activity = activity
         self.wrt = tuple(wrt)
         self.namer = unit.namer
@@ -396,6 +399,8 @@ class Reverse:
             out = self.literal(stmt.value, d_target)
         elif op.kind == "rule":
             out = self.rule(op, stmt, d_target)
+        elif op.kind == "call":
+            out = self.call(stmt, op, d_target)
         elif op.kind == "unknown":
             raise templates.no_rule_error(op.label.rstrip("()"),
                                           self.unit.info.location(self.line))
@@ -433,6 +438,40 @@ class Reverse:
         items = rule.instantiate(bound, syntax.name(stmt.targets[0].id), d_target,
                                  self.namer.fresh, self.imports.ref)
         return self.items(items)
+
+    def call(self, stmt, op, d_target):
+        """`y = helper(x, w)` -> primal `y, y_res = helper_fwd(x, w)`, adjoint
+        `dx, dw = helper_bwd(y_res, dy)` (program.py)."""
+        from . import program as programs
+        bound = programs.call_site(op.primal, op)
+        if bound is None or self.program is None:
+            raise templates.no_rule_error(op.label.rstrip("()"),
+                                          self.unit.info.location(self.line))
+        active = [p for p, node in bound.items()
+                  if isinstance(node, gast.Name) and self.activity.active(node.id)]
+        if not active:
+            return []
+        location = self.unit.info.location(self.line)
+        fwd, bwd = self.program.request(op.primal, active, self.index,
+                                        programs.reach_text(stmt.value.func), location)
+        target = stmt.targets[0].id
+        residuals = self.namer.fresh(f"{target}_res")
+        value = syntax.call(syntax.name(fwd), [syntax.clone(a) for a in stmt.value.args],
+                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
+        replacement = syntax.assign(syntax.tuple_([syntax.name(target, "store"),
+                                                   syntax.name(residuals, "store")], "store"),
+                                    value)
+        anno.copy(stmt, replacement)
+        self.replacements[id(stmt)] = replacement
+        backward = syntax.call(syntax.name(bwd), [syntax.name(residuals), syntax.clone(d_target)])
+        if len(active) == 1:
+            return self.contribute(bound[active[0]].id, backward)
+        parts = [self.namer.fresh(f"d{bound[p].id}_{p}") for p in active]
+        out = [self.tag(syntax.assign(syntax.tuple_([syntax.name(n, "store") for n in parts],
+                                                    "store"), backward))]
+        for param, part in zip(active, parts):
+            out.extend(self.contribute(bound[param].id, syntax.name(part)))
+        return out
 
     def set_item(self, stmt):
         """`y[i] = v`: v gets what y had at i; then y at i has no gradient; y is restored."""
@@ -557,7 +596,7 @@ class Reverse:
         primal = []
         for stmt in stmts:
             primal.extend(extras[id(stmt)])
-            primal.append(stmt)
+            primal.append(self.replacements.get(id(stmt), stmt))
         if own is not None:
             primal.append(own.new_push())
         primal.extend(carries)

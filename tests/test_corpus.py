@@ -13,8 +13,8 @@ from .helpers import assert_grad_matches_fd, float_argnums, raw_gradients
 
 
 def _functions(module):
-    return [f for _, f in inspect.getmembers(module, inspect.isfunction)
-            if f.__module__ == module.__name__]
+    return [f for name, f in inspect.getmembers(module, inspect.isfunction)
+            if f.__module__ == module.__name__ and not name.startswith("_")]
 
 
 FUNCTIONS = _functions(straight_line) + _functions(control_flow)

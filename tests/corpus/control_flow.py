@@ -248,3 +248,53 @@ def tuple_and_dict(x, y):
     table = {"a": pair[0], "b": np.sum(pair[1])}
     first, second = pair
     return np.sum(table["a"] * first) + table["b"] * np.sum(second)
+
+
+# -- calls into Python functions --------------------------------------------------------------
+
+
+def _dense(x, W, b, scale=1.0):
+    return np.tanh(x @ W + b) * scale
+
+
+def helper_with_keywords_and_defaults(X, W, b):
+    h = _dense(X, W, b=b, scale=2.0)
+    return np.sum(h ** 2) + np.sum(_dense(X, W, b))
+
+
+def _shrink(t):
+    if t < 1.0:
+        return t * t
+    return 1.5 * _shrink(t / 2.0)
+
+
+def recursion_of_data_dependent_depth(t):
+    return _shrink(t * 7.0) + _shrink(t)
+
+
+def _two_values(x):
+    return x * 2, np.sin(x)
+
+
+def unpacking_a_call(x):
+    a, b = _two_values(x)
+    return np.sum(a * b)
+
+
+def _scaled_square(x, k):
+    return np.sum(x * x) * k
+
+
+def helper_in_loop(x):
+    total = 0.0
+    for i in range(3):
+        total = total + _scaled_square(x * (i + 1), i)
+    return total
+
+
+def _layer(h, params):
+    return np.tanh(h @ params["W"] + params["b"])
+
+
+def helper_with_pytree_argument(X, params):
+    return np.sum(_layer(X, params) ** 2)
