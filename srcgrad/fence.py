@@ -27,8 +27,6 @@ UNSUPPORTED = {
                     "Pass the value in as an argument and return the new one."),
     gast.Delete: ("del", "Remove the del statement; names go out of scope on return."),
     gast.ClassDef: ("a class definition", "Define the class at module level."),
-    gast.FunctionDef: ("a nested function definition", "Define the function at module level."),
-    gast.Lambda: ("a lambda", "Write it as a function defined at module level."),
     gast.SetComp: ("a set comprehension", "Use NumPy operations on whole arrays instead."),
     gast.DictComp: ("a dict comprehension", "Build the dict from explicit entries."),
     gast.NamedExpr: ("an assignment expression (:=)", "Assign in a statement of its own."),
@@ -45,7 +43,6 @@ class Fence(gast.NodeVisitor):
     def __init__(self, info):
         self.info = info
         self.line = info.firstline
-        self.entered = False
 
     def refuse(self, construct, hint, node=None):
         line = getattr(node, "lineno", None) or self.line
@@ -62,10 +59,7 @@ class Fence(gast.NodeVisitor):
         super().generic_visit(node)
 
     def visit_FunctionDef(self, node):
-        """The function itself: check its signature, then its body."""
-        if self.entered:
-            self.refuse(*UNSUPPORTED[gast.FunctionDef], node=node)
-        self.entered = True
+        """The function itself (or a nested one): check its signature, then its body."""
         self.line = node.lineno
         args = node.args
         if args.vararg or args.kwarg:

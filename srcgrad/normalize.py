@@ -69,9 +69,22 @@ class Normalized:
         return self.parsed.tree.args
 
 
+def _walk_here(node):
+    """The nodes of a function's own body: not inside nested functions or lambdas."""
+    stack = list(gast.iter_child_nodes(node))
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (gast.FunctionDef, gast.Lambda)):
+            continue
+        stack.extend(gast.iter_child_nodes(current))
+
+
 def _assigned_names(tree):
-    return {node.id for node in gast.walk(tree)
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store)}
+    names = {node.id for node in _walk_here(tree)
+             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store)}
+    names |= {node.name for node in _walk_here(tree) if isinstance(node, gast.FunctionDef)}
+    return names
 
 
 def stores_in(block):
@@ -108,6 +121,9 @@ class Normalizer:
         self.temps = set()        # every name this stage introduces
         self.read_names = set()   # versions read so far
         self.written_params = []
+        self.local_functions = {}  # name -> FunctionDef of a nested def or lambda
+        self.constants = {}       # name -> the constant a nested function's parameter holds
+        self.inlining = []        # names of the nested functions being inlined
         self.literals = {}        # name -> the tuple literal it was assigned (once)
         self.writes = []          # (name, line) of each in-place update
         self.loops = []
@@ -127,6 +143,12 @@ class Normalizer:
         return stmt
 
     def read(self, ident):
+        if ident in self.constants and ident not in self.version:
+            return syntax.clone(self.constants[ident])
+        if ident in self.local_functions:
+            raise self.error(f"the nested function `{ident}` is used as a value; srcgrad "
+                             "differentiates calls to nested functions, not functions passed "
+                             "around", hint="Call it directly, or define it at module level.")
         if ident in self.version:
             self.read_names.add(self.version[ident])
             return syntax.name(self.version[ident])
@@ -302,6 +324,66 @@ class Normalizer:
         self.statement(loop)
         return self.read(var)
 
+    def inline(self, name, call):
+        """A call of a nested function, written out in place: its parameters and locals get
+        names of their own; names it does not assign are the enclosing function's."""
+        fdef = self.local_functions[name]
+        if name in self.inlining:
+            raise self.error(f"the nested function `{name}` calls itself",
+                             hint="Define a recursive function at module level.")
+        fdef = syntax.clone(fdef)
+        params = [a.id for a in fdef.args.args]
+        own = set(params) | _assigned_names(fdef)
+        renames = {n: self.synthetic(n) for n in sorted(own)}
+        for stmt in fdef.body:
+            syntax.rename(stmt, renames)
+        for nested in _walk_here(fdef):
+            if isinstance(nested, gast.FunctionDef) and nested.name in renames:
+                nested.name = renames[nested.name]
+        defaults = dict(zip(params[len(params) - len(fdef.args.defaults):], fdef.args.defaults))
+        given = dict(zip(params, call.args))
+        for kw in call.keywords:
+            if kw.arg not in params or kw.arg in given:
+                raise self.error(f"`{name}()` got an unexpected argument `{kw.arg}`")
+            given[kw.arg] = kw.value
+        if len(call.args) > len(params):
+            raise self.error(f"`{name}()` takes {len(params)} arguments, "
+                             f"{len(call.args)} were given")
+        values = []
+        for param in params:
+            if param not in given and param not in defaults:
+                raise self.error(f"`{name}()` is missing its argument `{param}`")
+            values.append(self.atom(given.get(param, defaults.get(param))))
+        for param, value in zip(params, values):
+            if syntax.is_constant_expr(value):
+                self.constants[renames[param]] = value      # read as the constant itself
+            else:
+                self.define(self.write(renames[param]), value)
+        result = self.synthetic(name)
+        last = fdef.body[-1].end_lineno or fdef.body[-1].lineno
+        body = desugar.Desugar(self.namer, result).function(fdef.body, last)
+        self.inlining.append(name)
+        try:
+            for stmt in body[:-1]:
+                self.statement(stmt)
+        finally:
+            self.inlining.pop()
+        return self.read(result)
+
+    def visit_FunctionDef(self, stmt):
+        """A nested def: written out where it is called (see `inline`)."""
+        args = stmt.args
+        if stmt.decorator_list or args.vararg or args.kwarg or args.kwonlyargs \
+                or args.posonlyargs:
+            raise self.error(f"the nested function `{stmt.name}` has decorators, *args, "
+                             "**kwargs or keyword-only parameters",
+                             hint="Give it plain parameters, or define it at module level.")
+        if any(not syntax.is_constant_expr(d) for d in args.defaults):
+            raise self.error(f"the nested function `{stmt.name}` has a default value that is "
+                             "not a constant", hint="Pass the value at each call instead.")
+        self.local_functions[stmt.name] = stmt
+        self.version.pop(stmt.name, None)
+
     def simple_GeneratorExp(self, node):
         return self.simple_ListComp(node)
 
@@ -340,6 +422,11 @@ class Normalizer:
 
     def simple_Call(self, node):
         func = node.func
+        if isinstance(func, gast.Name) and func.id in self.local_functions:
+            return self.inline(func.id, node)
+        if isinstance(func, gast.Lambda):
+            raise self.error("calling a lambda where it is written is not supported",
+                             hint="Name it first: `f = lambda ...`, then call f.")
         if self.is_static(func):
             callee = func
         elif isinstance(func, gast.Attribute):
@@ -395,6 +482,15 @@ class Normalizer:
             self.assign(stmt.target, stmt.value)
 
     def assign(self, target, value):
+        if isinstance(target, gast.Name) and isinstance(value, gast.Lambda):
+            fdef = gast.FunctionDef(name=target.id, args=value.args,
+                                    body=[gast.Return(value=value.body)], decorator_list=[],
+                                    returns=None, type_comment=None, type_params=[])
+            for part in (fdef, fdef.body[0]):
+                gast.copy_location(part, value)
+                part.end_lineno = value.end_lineno
+            self.visit_FunctionDef(fdef)
+            return
         if isinstance(target, gast.Name):
             simple = self.simple(value)
             self.define(self.write(target.id), simple)

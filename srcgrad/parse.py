@@ -30,6 +30,7 @@ class SourceInfo:
     qualname: str
     module: str
     text: str  # the dedented source of the function
+    lambda_node: object = None   # for a lambda: its node (already in file line numbers)
 
     def line_text(self, line):
         return linecache.getline(self.file, line).rstrip("\n")
@@ -111,12 +112,44 @@ def get_source(fun):
                  "rather than with exec() or at the interactive prompt.") from None
     file = inspect.getsourcefile(fun) or fun.__code__.co_filename
     if fun.__name__ == "<lambda>":
-        raise UnsupportedSyntaxError(
-            "lambda functions are not supported yet", Location(file, firstline, lines[0]),
-            hint="Write the lambda as a `def`.")
+        node = _find_lambda(fun, file)
+        text = _unparse(node)
+        return SourceInfo(file=file, firstline=node.lineno, name="lambda",
+                          qualname=fun.__qualname__.replace("<lambda>", f"lambda@{node.lineno}"),
+                          module=fun.__module__ or "", text=text, lambda_node=node)
     return SourceInfo(file=file, firstline=firstline, name=fun.__name__,
                       qualname=fun.__qualname__, module=fun.__module__ or "",
                       text=textwrap.dedent("".join(lines)))
+
+
+def _unparse(node):
+    from . import syntax
+    return syntax.unparse(node)
+
+
+def _find_lambda(fun, file):
+    """The Lambda node of `fun` in its file: on its line, with its parameters (and, if
+    several lambdas fit, the one whose body starts where its code does)."""
+    code = fun.__code__
+    linecache.checkcache(file)
+    text = "".join(linecache.getlines(file))
+    site = Location(file, code.co_firstlineno, linecache.getline(file, code.co_firstlineno))
+    try:
+        module = gast.parse(text)
+    except SyntaxError:
+        raise SourceUnavailableError(f"cannot parse {file} to find a lambda", site) from None
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    found = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)
+             and n.lineno == code.co_firstlineno
+             and [a.id for a in n.args.posonlyargs + n.args.args + n.args.kwonlyargs] == params]
+    if len(found) > 1:
+        columns = {p[2] for p in code.co_positions() if p[0] == code.co_firstlineno and p[2]}
+        found = [n for n in found if n.body.col_offset in columns] or found[:0]
+    if len(found) != 1:
+        raise SourceUnavailableError(
+            "cannot tell which lambda on this line is being differentiated", site,
+            hint="Write it as a `def`, or put each lambda on a line of its own.")
+    return found[0]
 
 
 def _shift_lines(tree, offset):
@@ -130,6 +163,15 @@ def _shift_lines(tree, offset):
 def parse_function(fun):
     """Parse `fun` into a `Parsed` unit: tree in file line numbers, plus its scope."""
     info = get_source(fun)
+    if info.lambda_node is not None:
+        node = info.lambda_node
+        tree = gast.FunctionDef(name="lambda_", args=node.args,
+                                body=[gast.Return(value=node.body)], decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        for part in (tree, tree.body[0]):
+            gast.copy_location(part, node)
+            part.end_lineno = node.end_lineno
+        return Parsed(fun=fun, info=info, tree=tree, scope=Scope(fun))
     module = gast.parse(info.text)
     defs = [n for n in module.body if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef))]
     if not defs:

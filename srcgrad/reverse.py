@@ -156,7 +156,7 @@ class Reverse:
                 made = array_rule or _in(op.primal, _ARRAY_CONSTRUCTORS)
                 defs.setdefault(target, []).append(("copy", op.operands[0])
                                                    if op.kind == "copy" else made)
-            if op.kind in ("copy", "rule", "literal", "unknown", "setitem", "append"):
+            if op.kind in ("rule", "call", "literal", "unknown", "setitem", "append"):
                 for name in op.operands:
                     uses.setdefault(name, []).append(array_rule)
         arrays = {p for p in self.unit.params if uses.get(p) and all(uses[p])}

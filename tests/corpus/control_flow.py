@@ -298,3 +298,47 @@ def _layer(h, params):
 
 def helper_with_pytree_argument(X, params):
     return np.sum(_layer(X, params) ** 2)
+
+
+# -- closures, nested functions, lambdas ---------------------------------------------------------
+
+_square_then_sin = lambda z: np.sin(z * z)  # noqa: E731 - a lambda defined in a source file
+
+
+def calls_a_lambda(x):
+    return np.sum(_square_then_sin(x) + _square_then_sin(2 * x))
+
+
+def _make_scaled_tanh(scale):
+    def scaled_tanh(z):
+        return np.tanh(z) * scale
+    return scaled_tanh
+
+
+_scaled_tanh = _make_scaled_tanh(3.0)
+
+
+def calls_a_closure(x):
+    return np.sum(_scaled_tanh(x) ** 2)
+
+
+def nested_function(x, y):
+    def combine(a, power=2):
+        return np.sum((a * y) ** power)
+    return combine(x) + combine(x + 1.0, 3)
+
+
+def nested_lambda_over_a_loop(x, y):
+    weigh = lambda v: v * y  # noqa: E731
+    total = 0.0
+    for i in range(3):
+        total = total + np.sum(weigh(x * i))
+    return total
+
+
+def nested_function_with_branches(x):
+    def clipped(v):
+        if np.sum(v) > 0:
+            return v * 2
+        return -v
+    return np.sum(clipped(x) * clipped(x - 1.0))
