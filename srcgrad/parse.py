@@ -15,7 +15,7 @@ import types
 
 import gast
 
-from .errors import Location, SourceUnavailableError, UnsupportedSyntaxError
+from .errors import Location, SourceUnavailableError
 
 MISSING = object()
 
