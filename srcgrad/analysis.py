@@ -56,10 +56,8 @@ def target_of(stmt):
 
 
 def is_append(stmt):
-    value = stmt.value if isinstance(stmt, gast.Expr) else None
-    return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-        and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-        and anno.get(stmt, "role") == "primal" and len(value.args) == 1
+    """`lst.append(v)` on a local list (normalize.py marks those)."""
+    return isinstance(stmt, gast.Expr) and bool(anno.get(stmt, "append"))
 
 
 def describe_statement(stmt, unit):

@@ -569,13 +569,14 @@ class Normalizer:
             return  # docstring or bare constant
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and len(value.args) == 1 \
-                and not value.keywords and not self.is_static(value.func):
+                and not value.keywords and isinstance(value.func.value, gast.Name):
             base = self.local_object(value.func.value, "`.append`")
             if base.id in self.params:
                 raise self.error(f"`.append` would change the caller's list `{base.id}`",
                                  hint=f"Build a new list: `{base.id} = list({base.id})` first.")
             item = self.atom(value.args[0])
-            self.emit(syntax.expr_stmt(syntax.call(syntax.attribute(base, "append"), [item])))
+            self.emit(syntax.expr_stmt(syntax.call(syntax.attribute(base, "append"), [item])),
+                      append=True)
             return
         self.emit(syntax.expr_stmt(self.simple(value)))
 

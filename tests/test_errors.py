@@ -37,6 +37,19 @@ CASES = [
     ("unhandled_keyword", srcgrad.NoRuleError, "dtype=", "dtype"),
     ("mutating_call", srcgrad.UnsupportedSyntaxError, "y.sort()", "writes into"),
     ("unused_call_result", srcgrad.UnsupportedSyntaxError, "np.linalg.norm(y)", "not used"),
+    ("writes_a_global_array", srcgrad.UnsupportedSyntaxError, "GLOBAL_BUFFER[0]",
+     "not a local variable"),
+    ("appends_to_a_global_list", srcgrad.UnsupportedSyntaxError, "GLOBAL_LIST.append",
+     "not a local variable"),
+    ("appends_to_an_argument", srcgrad.UnsupportedSyntaxError, "xs.append", "caller's list"),
+    ("for_with_else", srcgrad.UnsupportedSyntaxError, "for v in x", "`else:` clause"),
+    ("while_with_else", srcgrad.UnsupportedSyntaxError, "while s < 1", "`else:` clause"),
+    ("calls_a_function_that_writes_into_its_argument", srcgrad.UnsupportedSyntaxError,
+     "return _writes_into_its_argument", "writes into its argument"),
+    ("loops_over_a_generator", srcgrad.UnsupportedSyntaxError, "for v in iter(x)",
+     "loop over `iter(...)`"),
+    ("view_read_after_write", srcgrad.UnsupportedSyntaxError, "y[0] = 5.0",
+     "refers to the same memory"),
     ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x",
      "before it is assigned"),
 ]
@@ -44,7 +57,8 @@ CASES = [
 
 def _args_for(fun):
     names = fun.__code__.co_varnames[:fun.__code__.co_argcount]
-    return [np.eye(3) * 2.0 if n == "x" else 0.5 for n in names] or [np.ones(3)]
+    values = {"x": np.eye(3) * 2.0, "xs": [np.ones(2)]}
+    return [values.get(n, 0.5) for n in names] or [np.ones(3)]
 
 
 @pytest.mark.parametrize("name, error, marker, words", CASES, ids=[c[0] for c in CASES])
@@ -146,3 +160,9 @@ def test_a_decorator_wrapper_is_refused_with_advice():
     with pytest.raises(srcgrad.UnsupportedSyntaxError) as info:
         srcgrad.grad(logged(unsupported.two_args))
     assert "__wrapped__" in info.value.hint
+
+
+def test_a_loop_over_a_dict_is_refused_when_it_runs():
+    with pytest.raises(srcgrad.SrcgradError) as info:
+        srcgrad.grad(unsupported.loops_over_a_dict)({0: 1.0, 1: 2.0})
+    assert "dict" in str(info.value) and "arrays, lists, tuples" in str(info.value)
