@@ -705,6 +705,7 @@ class Reverse:
         primal = self.primal_loop(stmt, body_p)
         anno.set(stmt, "generated", primal)
         reversed_loop = self.reversed_loop(stmt, body_a, primal)
+        anno.set(stmt, "reversed", reversed_loop)
         return primal, adjoint + [reversed_loop]
 
     def primal_loop(self, stmt, body):

@@ -215,10 +215,20 @@ def own(x):
     return x
 
 
+_STAND_INS = {}
+
+
 def shape_of(x):
-    """A stand-in for x with its shape and dtype and no data, for a tape that needs only those."""
+    """A stand-in for x with its shape and dtype and no data, for a tape that needs only
+    those (one shared read-only object per shape and dtype)."""
     if isinstance(x, np.ndarray):
-        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+        key = (x.shape, x.dtype)
+        stand_in = _STAND_INS.get(key)
+        if stand_in is None:
+            if len(_STAND_INS) > 4096:
+                _STAND_INS.clear()
+            stand_in = _STAND_INS[key] = np.broadcast_to(np.zeros((), x.dtype), x.shape)
+        return stand_in
     return x
 
 

@@ -49,11 +49,12 @@ class _Reads:
         self.resolve = resolve
         self.value = set()
         self.meta = set()
+        self.local = set()              # names the adjoint code itself sets first
         self.nested_own = nested_own    # leave out what a nested loop or if restores itself
 
     def expr(self, node, meta=False):
         if isinstance(node, gast.Name):
-            if isinstance(node.ctx, gast.Load):
+            if isinstance(node.ctx, gast.Load) and node.id not in self.local:
                 (self.meta if meta else self.value).add(node.id)
             return
         if isinstance(node, gast.Call):
@@ -78,6 +79,8 @@ class _Reads:
                 self.compound(stmt, skip)
             else:
                 self.expr(stmt)
+                if anno.get(stmt, "recomputed"):
+                    self.local.update(syntax.names_in(stmt, "store"))
 
     def compound(self, node, skip):
         if isinstance(node, gast.If):
@@ -93,6 +96,46 @@ class _Reads:
             own |= _assigned([primal.target])
         self.value |= inner.value - own
         self.meta |= inner.meta - own
+
+
+def _definitions(block):
+    found = {}
+    for stmt in statements(block):
+        for name in syntax.names_in(stmt, "store") if isinstance(stmt, gast.Assign) else []:
+            found.setdefault(name, []).append(stmt)
+    return found
+
+
+def _recompute(normal_loop, name, loop):
+    """Take `name` again at the top of each reversed iteration (once per loop)."""
+    done = anno.get(normal_loop, "recomputed") or set()
+    if name in done:
+        return False
+    anno.set(normal_loop, "recomputed", done | {name})
+    recompute = syntax.clone(_definitions(loop.body)[name][0])
+    anno.tag(recompute, role="adjoint", line=anno.get(_definitions(loop.body)[name][0], "line"),
+             recomputed=True)
+    anno.get(normal_loop, "reversed").body.insert(0, recompute)
+    return True
+
+
+def _recomputable(names, loop, assigned):
+    """Names cheaper to take again than to keep: `v = xs[t]`, a view of an array the loop
+    does not assign, at the loop's index (which the reversed loop sets again)."""
+    index = set(syntax.names_in(loop.target, "store")) if isinstance(loop, gast.For) else set()
+    defs = _definitions(loop.body)
+    found = []
+    for name in names:
+        stmts = defs.get(name, [])
+        if len(stmts) != 1:
+            continue
+        value = stmts[0].value
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id not in assigned \
+                and set(syntax.names_in(value.slice, "load")) <= index | (
+                    set(syntax.names_in(value.slice, "load")) - assigned):
+            found.append(name)
+    return found
 
 
 def _stretch(segment):
@@ -168,6 +211,9 @@ def plan(derivative, resolve):
         assigned.discard(derivative.tape)
         names = sorted((reads.value | reads.meta) & assigned)
         meta = {n for n in names if n not in reads.value}
+        for name in _recomputable(names, loop, assigned):
+            changed |= _recompute(segment.loop, name, loop)
+            names.remove(name)
         old = (syntax.unparse(segment.pushes), syntax.unparse(segment.pop))
         if not names:
             for push in segment.pushes:
