@@ -56,18 +56,7 @@ class Imports:
         self.objects[name] = obj
         return name
 
-    def header(self, used):
-        """Import lines for the names in `used` (modules first, then one line per module)."""
-        lines, grouped = [], {}
-        for name in sorted(n for n in self.sources if n in used):
-            module, attr = self.sources[name]
-            if attr is None:
-                lines.append(f"import {module}" + (f" as {name}" if name != module else ""))
-            else:
-                grouped.setdefault(module, []).append(attr if attr == name else f"{attr} as {name}")
-        for module in sorted(grouped):
-            lines.append(f"from {module} import {', '.join(grouped[module])}")
-        return lines
+
 
     def _fresh(self, ident):
         return self.namer.fresh(ident)

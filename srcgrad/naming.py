@@ -48,7 +48,7 @@ class Namer:
         self.taken.update(names)
 
     def fresh(self, hint):
-        base = sanitize(hint)
+        base = hint if hint == "_" else sanitize(hint)
         if base not in self.taken:
             self.taken.add(base)
             return base

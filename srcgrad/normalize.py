@@ -55,6 +55,7 @@ class Normalized:
     locals: set             # every internal name assigned in `body`
     has_aux: bool
     written_params: list    # parameters the function writes into (copied on entry)
+    temporaries: set = dataclasses.field(default_factory=set)   # names normalize made up
 
     @property
     def info(self):
@@ -119,6 +120,7 @@ class Normalizer:
         self.version = {p: p for p in self.params}
         self.fresh = set()        # versions that hold a new object no other name shares
         self.temps = set()        # every name this stage introduces
+        self.anf_temps = set()    # temporaries holding one operation's result
         self.read_names = set()   # versions read so far
         self.written_params = []
         self.local_functions = {}  # name -> FunctionDef of a nested def or lambda
@@ -207,6 +209,7 @@ class Normalizer:
     def _temp(self, value, hint=None):
         temp = self.namer.fresh(hint or naming.hint_for(value))
         self.define(temp, value)
+        self.anf_temps.add(temp)
         return syntax.name(temp)
 
     def define(self, target, value):
@@ -832,7 +835,7 @@ class Normalizer:
         return Normalized(parsed=self.parsed, name=self.tree.name, params=self.params,
                           body=self.body, output=output, namer=self.namer,
                           locals=self.defined(), has_aux=self.has_aux,
-                          written_params=self.written_params)
+                          written_params=self.written_params, temporaries=self.anf_temps)
 
     def check_aliasing(self):
         """An array or list written in place must not be seen through another name.

@@ -450,6 +450,84 @@ def _rank(name):
     return (naming.base_name(name) != name, len(name))
 
 
+class ForwardSubstitute:
+    """A temporary that carries no gradient (a shape, an index, a condition), read once
+    later in the same block, is written where it is read (primal code only):
+    `shape = W.shape; n = shape[0]; h = np.zeros(n)` reads `h = np.zeros(W.shape[0])`.
+    Values that have an adjoint, or that the adjoint reads, keep their names.
+
+    Before::
+
+        W_shape = W.shape
+        n = W_shape[0]
+        h = np.zeros(n)
+        return h
+
+    After::
+
+        h = np.zeros(W.shape[0])
+        return h
+    """
+
+    def __init__(self, temporaries):
+        self.temporaries = set(temporaries)
+
+    def run(self, body):
+        changed = False
+        defs, uses = collections.Counter(), collections.Counter()
+        for stmt in _all_statements(body):
+            defs.update(_stores(stmt))
+            uses.update(_loads(stmt))
+        for block in _blocks(body):
+            i = 0
+            while i < len(block):
+                if self.substitute(block, i, defs, uses):
+                    changed = True
+                    defs, uses = collections.Counter(), collections.Counter()
+                    for stmt in _all_statements(body):
+                        defs.update(_stores(stmt))
+                        uses.update(_loads(stmt))
+                    continue
+                i += 1
+        return changed
+
+    def substitute(self, block, i, defs, uses):
+        stmt = block[i]
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and anno.get(stmt, "role") == "primal" and not anno.get(stmt, "impure")):
+            return False
+        name = stmt.targets[0].id
+        if name not in self.temporaries or defs[name] != 1 or uses[name] != 1:
+            return False
+        operands = set(_loads(stmt))
+        for later in block[i + 1:]:
+            if name in _deep_loads([later]):
+                if anno.get(later, "role") != "primal" or (
+                        isinstance(later, _COMPOUND) and name not in _loads(later)):
+                    return False
+                _replace_load(later, name, stmt.value)
+                del block[i]
+                return True
+            if operands & set(_deep_stores([later])) or anno.get(later, "tape"):
+                return False
+        return False
+
+
+def _replace_load(stmt, name, value):
+    class Replace(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == name and isinstance(node.ctx, gast.Load):
+                return syntax.clone(value)
+            return node
+    target = stmt
+    if isinstance(stmt, gast.For):
+        stmt.iter = Replace().visit(stmt.iter)
+    elif isinstance(stmt, (gast.If, gast.While)):
+        stmt.test = Replace().visit(stmt.test)
+    else:
+        Replace().visit(target)
+
+
 class HelperArguments:
     """Calls of runtime helpers read like calls people write: options by keyword,
     defaults left out.
@@ -517,7 +595,9 @@ def optimize(derivative):
     params = list(derivative.unit.params) + [derivative.seed]
     seeds = [(adjoint, primal) for primal, adjoint in derivative.adjoints.items()]
     resolve = resolver(derivative)
-    passes = [ConstantFold(), DropUnbroadcast(resolve, seeds), DeadCode(), CopyPropagate(params)]
+    inactive = derivative.unit.temporaries - set(derivative.adjoints)
+    passes = [ConstantFold(), DropUnbroadcast(resolve, seeds), DeadCode(), CopyPropagate(params),
+              ForwardSubstitute(inactive)]
     body = derivative.body
     while True:
         changed = True

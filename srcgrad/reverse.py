@@ -105,8 +105,10 @@ def _helpers(*names):
 # helpers whose result is a new object that keeps no reference to their arguments
 _FRESH = _helpers("snapshot", "matmul_grad_left", "matmul_grad_right", "dot_grad_left",
                   "dot_grad_right", "extremum_adjoint", "prod_adjoint", "zero_adjoint",
+                  "stack_adjoint", "concatenate_adjoint", "array_adjoint",
                   "np.full_like", "np.zeros_like", "np.ones_like", "np.where")
-_COPYING = _FRESH
+# helpers that do not keep their arguments (pop_adjoint takes an item off a list)
+_COPYING = _FRESH + _helpers("pop_adjoint")
 
 
 def _same(a, b):
@@ -466,6 +468,14 @@ class Reverse:
         backward = syntax.call(syntax.name(bwd), [syntax.name(residuals), syntax.clone(d_target)])
         if len(active) == 1:
             return self.contribute(bound[active[0]].id, backward)
+        args = [bound[p].id for p in active]
+        direct = len(set(args)) == len(args) and not any(self.state(a).set for a in args)
+        if direct:          # first contributions: the results are the adjoints themselves
+            names = [self.name_of(a) for a in args]
+            for name in names:
+                self.states[name] = _Adj(set=True)
+            return [self.tag(syntax.assign(syntax.tuple_(
+                [syntax.name(n, "store") for n in names], "store"), backward))]
         parts = [self.namer.fresh(f"d{bound[p].id}_{p}") for p in active]
         out = [self.tag(syntax.assign(syntax.tuple_([syntax.name(n, "store") for n in parts],
                                                     "store"), backward))]
@@ -675,8 +685,10 @@ class Reverse:
             primal_of = {n: p for p, n in self.names.items()}
             new_entry = {}
             for name in set(entry) | set(end):
-                a, b = entry.get(name, _Adj()), end.get(name, _Adj())
-                if not (a.set or b.set):
+                # the state at the top of the reversed body: as before the loop (or zeroed
+                # there), merged with the state the body leaves for the next iteration
+                a, b = before.get(name, _Adj()), end.get(name, _Adj())
+                if not (a.set or b.set or entry.get(name, _Adj()).set):
                     new_entry[name] = _Adj()
                     continue
                 primal = primal_of[name]
@@ -729,7 +741,7 @@ class Reverse:
             target = syntax.clone(stmt.target)
         else:
             iterable = syntax.call(builtins_range, [syntax.name(trips)])
-            target = syntax.name(self.namer.fresh("_"), "store")
+            target = syntax.name(self.namer.fresh("_"), "store")     # the trips only count
         node = gast.For(target=target, iter=iterable, body=body or [gast.Pass()], orelse=[],
                         type_comment=None)
         anno.tag(node, line=anno.get(stmt, "line"), role="adjoint", primal_node=primal)

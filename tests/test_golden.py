@@ -22,6 +22,10 @@ CASES = [
     ("mlp", 0),
     ("scalar", (0, 1)),
     ("methods", 0),
+    ("rnn", (0, 1, 2)),
+    ("search", 0),
+    ("collect", 0),
+    ("two_layers", (1, 2, 3, 4)),
 ]
 
 

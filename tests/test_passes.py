@@ -27,6 +27,7 @@ PASSES = {
     optimize.DeadCode: lambda: optimize.DeadCode(),
     optimize.CopyPropagate: lambda: optimize.CopyPropagate(["x", "r", "h", "dr2"]),
     optimize.HelperArguments: lambda: optimize.HelperArguments(resolve),
+    optimize.ForwardSubstitute: lambda: optimize.ForwardSubstitute({"W_shape", "n"}),
 }
 
 
@@ -36,12 +37,12 @@ def examples(cls):
     return textwrap.dedent(before).strip(), textwrap.dedent(after).strip()
 
 
-def run_pass(make, code):
+def run_pass(make, code, role="adjoint"):
     body = syntax.parse(code).body
     for stmt in body:
         for node in syntax.gast.walk(stmt):
             if isinstance(node, syntax.gast.stmt):
-                anno.tag(node, role="adjoint")
+                anno.tag(node, role=role)
     the_pass = make()
     while the_pass.run(body):
         pass
@@ -51,7 +52,8 @@ def run_pass(make, code):
 @pytest.mark.parametrize("cls", list(PASSES), ids=lambda c: c.__name__)
 def test_docstring_example(cls):
     before, after = examples(cls)
-    assert run_pass(PASSES[cls], before) == syntax.unparse(syntax.parse(after).body)
+    role = "primal" if cls is optimize.ForwardSubstitute else "adjoint"
+    assert run_pass(PASSES[cls], before, role) == syntax.unparse(syntax.parse(after).body)
 
 
 def test_primal_statements_are_not_folded():

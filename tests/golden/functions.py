@@ -25,3 +25,39 @@ def scalar(s, t):
 def methods(A, x):
     centered = A - A.mean(axis=0)
     return (centered.T @ x).sum() + A.reshape(-1).max()
+
+
+def rnn(Wh, Ux, bh, xs):
+    h = np.zeros(Wh.shape[0])
+    for t in range(len(xs)):
+        h = np.tanh(Wh @ h + Ux @ xs[t] + bh)
+    return np.sum(h ** 2)
+
+
+def search(x):
+    total = 0.0
+    i = 0
+    while True:
+        i = i + 1
+        if i > len(x):
+            break
+        if x[i - 1] < 0:
+            continue
+        total = total + np.sin(x[i - 1])
+    return total
+
+
+def collect(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * (i + 1))
+    return np.sum(np.stack(parts) ** 2)
+
+
+def _dense(x, W, b):
+    return np.tanh(x @ W + b)
+
+
+def two_layers(x, W1, b1, W2, b2):
+    h = _dense(x, W1, b1)
+    return np.mean(_dense(h, W2, b2) ** 2)
