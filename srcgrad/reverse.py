@@ -620,10 +620,10 @@ class Reverse:
                 dict(self.imports.names), dict(self.imports.sources), dict(self.imports.objects))
 
     def restore_states(self, snap):
+        """Undo a trial run of a loop body; adjoint names it chose stay chosen."""
         states, names, taken, nseg, inames, isources, iobjects = snap
         self.states = {k: copy.copy(v) for k, v in states.items()}
-        self.names = dict(names)
-        self.namer.taken = set(taken)
+        self.namer.taken = set(taken) | set(self.names.values())
         del self.segments[nseg:]
         self.imports.names, self.imports.sources, self.imports.objects = \
             dict(inames), dict(isources), dict(iobjects)

@@ -1,0 +1,91 @@
+"""Checks one random program: srcgrad's gradient against central differences.
+
+Outcomes:
+    ok          the gradient matches along a random direction
+    skipped     the program is not differentiable at the inputs: its path through
+                ifs and loops changes within eps, its value is not finite, or central
+                differences with different steps disagree among themselves
+    refused     srcgrad refused the program with a SrcgradError (not a wrong answer)
+A wrong gradient raises WrongGradient with the program and the numbers.
+"""
+
+import hashlib
+import importlib.util
+import pathlib
+import sys
+
+import numpy as np
+
+import srcgrad
+
+
+class WrongGradient(AssertionError):
+    pass
+
+
+def load(source, folder):
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    name = f"fuzz_{digest}"
+    path = pathlib.Path(folder) / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module, str(path)
+
+
+def _path(fun, args, file):
+    """The lines `fun` runs in its file (the path through its branches and loops)."""
+    lines = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != file:
+            return None
+        if event == "line":
+            lines.append((frame.f_code.co_name, frame.f_lineno))
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        value = fun(*args)
+    finally:
+        sys.settrace(None)
+    return value, lines
+
+
+def _moved(args, direction, step):
+    return tuple(a + step * d for a, d in zip(args, direction))
+
+
+def check(source, folder, seed=0, eps=1e-6):
+    module, file = load(source, folder)
+    fun = module.f
+    rng = np.random.default_rng(seed)
+    args = (rng.normal(size=4), rng.normal(size=4), float(rng.normal()))
+    direction = (rng.normal(size=4), rng.normal(size=4), float(rng.normal()))
+    with np.errstate(all="ignore"):
+        value, path = _path(fun, args, file)
+        if not np.isfinite(value) or abs(value) > 1e8:
+            return "skipped: value not finite"
+        values = {}
+        for step in (eps, -eps, 10 * eps, -10 * eps):
+            moved, moved_path = _path(fun, _moved(args, direction, step), file)
+            if moved_path != path:
+                return "skipped: path changes within eps"
+            values[step] = moved
+    try:
+        grads = srcgrad.grad(fun, argnums=(0, 1, 2))(*args)
+    except srcgrad.SrcgradError as err:
+        return "refused: " + str(err).splitlines()[0].split(": ", 1)[-1][:80]
+    analytic = sum(float(np.sum(g * d)) for g, d in zip(grads, direction))
+    numeric = (values[eps] - values[-eps]) / (2 * eps)
+    coarse = (values[10 * eps] - values[-10 * eps]) / (20 * eps)
+    scale = max(abs(analytic), abs(numeric), 1.0)
+    if abs(analytic - numeric) <= 1e-5 * scale:
+        return "ok"
+    if abs(numeric - coarse) > 1e-4 * scale:
+        return "skipped: central differences disagree with each other"
+    raise WrongGradient(
+        f"srcgrad {analytic!r} vs central differences {numeric!r} (eps={eps}) for seed "
+        f"{seed}, program:\n{source}")
