@@ -219,6 +219,7 @@ class Normalizer:
         stmt = self.emit(syntax.assign(target, value))
         if self.makes_new_object(value):
             self.fresh.add(target)
+            anno.set(stmt, "fresh", True)       # its value shares memory with nothing
         else:
             self.fresh.discard(target)
         return stmt
@@ -891,22 +892,29 @@ class Normalizer:
         return None
 
     def consumed_at_once(self, name, flat, placed, family):
-        """Defined once, read once, into a new object, later in the same run of
-        statements, with no write into the family in between."""
+        """Is every read of `name` before any write into `family` that could follow its
+        definition? (Defined once; read later in the same block, nothing writing into
+        the family in between; or never read.)"""
         defs = [s for s in flat if name in _stores_of(s)]
-        uses = [s for s in flat if name in syntax.names_in(s, "load")
-                and not isinstance(s, (gast.If, gast.For, gast.While))]
-        if len(defs) != 1 or len(uses) != 1 or id(defs[0]) not in placed:
+        uses = {id(s) for s in flat if name in syntax.names_in(s, "load")
+                and not isinstance(s, (gast.If, gast.For, gast.While))
+                and not anno.get(s, "carry")}     # a copy into a loop or join name: its own check
+        if not uses:
+            return True
+        if len(defs) != 1 or id(defs[0]) not in placed:
             return False
         block, i = placed[id(defs[0])]
-        use = uses[0]
-        if not (isinstance(use, gast.Assign) and isinstance(use.targets[0], gast.Name)
-                and self.makes_new_object(use.value)):
-            return False
         for stmt in block[i + 1:]:
-            if stmt is use:
-                return True
-            if isinstance(stmt, (gast.If, gast.For, gast.While)) or _writes_into(stmt, family):
+            inside = list(_statements([stmt]))
+            found = uses & {id(s) for s in inside}
+            writes = any(_writes_into(s, family) for s in inside)
+            if found:
+                if writes and isinstance(stmt, (gast.If, gast.For, gast.While)):
+                    return False
+                uses -= found
+                if not uses:
+                    return True
+            elif writes:
                 return False
         return False
 

@@ -184,7 +184,7 @@ def _views(body, roots):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 target = stmt.targets[0].id
                 if target not in family and set(syntax.names_in(stmt.value, "load")) & family \
-                        and not isinstance(stmt.value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+                        and not anno.get(stmt, "fresh"):
                     family.add(target)
                     changed = True
             elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
@@ -237,19 +237,40 @@ def plan(derivative, resolve):
 
 
 def _drop_unneeded_restores(derivative, resolve):
-    """Saved regions and list pops that no adjoint reads back are dropped."""
-    restores = [s for s in statements(derivative.body)
-                if anno.get(s, "restore_of") and anno.get(s, "role") == "adjoint"]
-    if not restores:
-        return False
-    reads = _Reads(resolve, nested_own=False)
-    reads.stmts([s for s in derivative.body if anno.get(s, "role") == "adjoint"],
-                skip=lambda s: anno.get(s, "restore_of") is not None)
-    needed = reads.value | reads.meta
+    """Saved regions and list pops that no adjoint reads back are dropped.
+
+    A restore is needed when an adjoint that runs after it reads the array (or a
+    view of it): later in the reverse sweep, or anywhere in a reversed loop around
+    it (the next iteration comes after it too).
+    """
+    adjoint = [s for s in derivative.body if anno.get(s, "role") == "adjoint"]
+    order = []                            # (statement, the reversed loops around it)
+
+    def walk(block, loops):
+        for stmt in block:
+            order.append((stmt, loops))
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                inner = loops + (stmt,) if isinstance(stmt, (gast.For, gast.While)) else loops
+                walk(stmt.body, inner)
+                walk(getattr(stmt, "orelse", []), inner)
+
+    walk(adjoint, ())
     changed = False
-    for restore in restores:
+    for k, (restore, loops) in enumerate(order):
         base = anno.get(restore, "restore_of")
-        if not (_views(derivative.body, [base]) & needed):
+        if base is None or not _in_tree(derivative.body, restore):
+            continue
+        family = _views(derivative.body, [base])
+        later = [s for j, (s, around) in enumerate(order)
+                 if (j > k or set(around) & set(loops)) and anno.get(s, "restore_of") is None
+                 and not isinstance(s, (gast.If, gast.For, gast.While))]
+        reads = _Reads(resolve, nested_own=False)
+        reads.stmts(later)
+        if not (family & (reads.value | reads.meta)):
             _remove(derivative.body, restore)
             changed = True
     return changed
+
+
+def _in_tree(body, node):
+    return any(s is node for s in statements(body))
