@@ -18,6 +18,7 @@ import gast
 from . import annotations as anno
 from .errors import UnsupportedSyntaxError
 from .primitives import Op, describe
+from .walk import statements
 
 _CARRIES = ("copy", "rule", "call", "literal", "unknown", "setitem", "append")
 
@@ -33,14 +34,6 @@ class Activity:
 
     def op(self, stmt):
         return self.ops[id(stmt)]
-
-
-def statements(block):
-    """Every statement in `block`, nested ones included, in order."""
-    for stmt in block:
-        yield stmt
-        for field in ("body", "orelse"):
-            yield from statements(getattr(stmt, field, None) or [])
 
 
 def target_of(stmt):

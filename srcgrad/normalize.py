@@ -30,7 +30,10 @@ import numpy
 
 from . import annotations as anno
 from . import desugar, naming, runtime, syntax
+from .aliasing import AliasCheck
 from .errors import UnsupportedSyntaxError
+from .flow import ControlFlow, annotate_definedness
+from .lowering import Lowering, assigned_names
 
 # Callables that always return a new object (never a view of an argument).
 _FRESH_CALLS = {numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min, numpy.dot,
@@ -39,7 +42,6 @@ _FRESH_CALLS = {numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min, numpy.d
                 numpy.full_like, numpy.empty_like, numpy.empty, numpy.where, numpy.clip,
                 numpy.eye, numpy.arange, numpy.linspace}
 _FRESH_METHODS = {"sum", "mean", "prod", "max", "min", "copy", "dot", "astype", "clip"}
-_BOOLEAN = (gast.Compare, gast.BoolOp, gast.Constant)
 
 
 @dataclasses.dataclass
@@ -70,41 +72,11 @@ class Normalized:
         return self.parsed.tree.args
 
 
-def _walk_here(node):
-    """The nodes of a function's own body: not inside nested functions or lambdas."""
-    stack = list(gast.iter_child_nodes(node))
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, (gast.FunctionDef, gast.Lambda)):
-            continue
-        stack.extend(gast.iter_child_nodes(current))
+class Normalizer(ControlFlow, Lowering, AliasCheck):
+    """Statement by statement into normal form; control flow (flow.py), expressions that
+    become statements (lowering.py) and the check of in-place writes (aliasing.py) are
+    in mixins."""
 
-
-def _assigned_names(tree):
-    names = {node.id for node in _walk_here(tree)
-             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store)}
-    names |= {node.name for node in _walk_here(tree) if isinstance(node, gast.FunctionDef)}
-    return names
-
-
-def stores_in(block):
-    """User names a block assigns (loop targets included), not entering nested functions."""
-    found = set()
-    for stmt in block:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                found.add(node.id)
-    return found
-
-
-@dataclasses.dataclass
-class _Loop:
-    names: dict             # user name -> loop name
-    node: object = None
-
-
-class Normalizer:
     def __init__(self, parsed, has_aux=False):
         self.parsed = parsed
         self.tree = parsed.tree
@@ -116,7 +88,7 @@ class Normalizer:
             self.namer.fresh("out")
         self.namer.reserve(self.result)
         desugar.desugar(self.tree, self.namer, self.result)
-        self.user_locals = _assigned_names(self.tree) | set(self.params)
+        self.user_locals = assigned_names(self.tree) | set(self.params)
         self.version = {p: p for p in self.params}
         self.fresh = set()        # versions that hold a new object no other name shares
         self.temps = set()        # every name this stage introduces
@@ -267,135 +239,6 @@ class Normalizer:
         return gast.Compare(left=left, ops=node.ops,
                             comparators=[self.atom(c) for c in node.comparators])
 
-    def simple_BoolOp(self, node):
-        if all(isinstance(v, _BOOLEAN) or (isinstance(v, gast.UnaryOp)
-                                            and isinstance(v.op, gast.Not))
-               for v in node.values):
-            return self.renamed(node)      # a condition: kept whole, it still short-circuits
-        # `a and b` -> t = a; if t: t = b  (`or`: if not t), so that the value taken
-        # is the one differentiated.
-        var = self.synthetic("and_or")
-        result = gast.Assign(targets=[syntax.name(var, "store")], value=node.values[0],
-                             type_comment=None)
-        gast.copy_location(result, node)
-        self.statement(result)
-        for value in node.values[1:]:
-            again = gast.Assign(targets=[syntax.name(var, "store")], value=value,
-                                type_comment=None)
-            gast.copy_location(again, node)
-            test = syntax.name(var)
-            if isinstance(node.op, gast.Or):
-                stmt = syntax.if_(test, [], [again])
-            else:
-                stmt = syntax.if_(test, [again], [])
-            gast.copy_location(stmt, node)
-            self.statement(stmt)
-        return self.read(var)
-
-    def simple_IfExp(self, node):
-        """`a if c else b` -> if c: t = a / else: t = b (only the branch taken runs)."""
-        var = self.synthetic("choice")
-        stmt = syntax.if_(node.test, [syntax.assign(syntax.name(var, "store"), node.body)],
-                          [syntax.assign(syntax.name(var, "store"), node.orelse)])
-        for part in (stmt, stmt.body[0], stmt.orelse[0]):
-            gast.copy_location(part, node)
-        self.statement(stmt)
-        return self.read(var)
-
-    def simple_ListComp(self, node):
-        """[e for x in xs if c] -> lst = []; for x in xs: if c: lst.append(e)."""
-        if len(node.generators) != 1 or node.generators[0].is_async:
-            raise self.error("a comprehension with more than one `for` is not supported",
-                             hint="Write the loops out.")
-        gen = node.generators[0]
-        var = self.synthetic("lst")
-        renames = {n: self.synthetic(n) for n in stores_in([gast.Assign(
-            targets=[gen.target], value=syntax.const(None), type_comment=None)])}
-        target = syntax.rename(syntax.clone(gen.target), renames)
-        elt = syntax.rename(syntax.clone(node.elt), renames)
-        conds = [syntax.rename(syntax.clone(c), renames) for c in gen.ifs]
-        append = gast.Expr(value=syntax.call(syntax.attribute(syntax.name(var), "append"), [elt]))
-        inner = [append]
-        for cond in reversed(conds):
-            inner = [syntax.if_(cond, inner)]
-        loop = gast.For(target=target, iter=gen.iter, body=inner, orelse=[], type_comment=None)
-        init = syntax.assign(syntax.name(var, "store"), syntax.list_([]))
-        for part in gast.walk(syntax.module([init, loop])):
-            if isinstance(part, (gast.stmt, gast.expr)):
-                gast.copy_location(part, node)
-        self.user_locals |= set(renames.values()) | {var}
-        self.statement(init)
-        self.statement(loop)
-        return self.read(var)
-
-    def inline(self, name, call):
-        """A call of a nested function, written out in place: its parameters and locals get
-        names of their own; names it does not assign are the enclosing function's."""
-        fdef = self.local_functions[name]
-        if name in self.inlining:
-            raise self.error(f"the nested function `{name}` calls itself",
-                             hint="Define a recursive function at module level.")
-        fdef = syntax.clone(fdef)
-        params = [a.id for a in fdef.args.args]
-        own = set(params) | _assigned_names(fdef)
-        renames = {n: self.synthetic(n) for n in sorted(own)}
-        for stmt in fdef.body:
-            syntax.rename(stmt, renames)
-        for nested in _walk_here(fdef):
-            if isinstance(nested, gast.FunctionDef) and nested.name in renames:
-                nested.name = renames[nested.name]
-        defaults = dict(zip(params[len(params) - len(fdef.args.defaults):], fdef.args.defaults))
-        given = dict(zip(params, call.args))
-        for kw in call.keywords:
-            if kw.arg not in params or kw.arg in given:
-                raise self.error(f"`{name}()` got an unexpected argument `{kw.arg}`")
-            given[kw.arg] = kw.value
-        if len(call.args) > len(params):
-            raise self.error(f"`{name}()` takes {len(params)} arguments, "
-                             f"{len(call.args)} were given")
-        values = []
-        for param in params:
-            if param not in given and param not in defaults:
-                raise self.error(f"`{name}()` is missing its argument `{param}`")
-            values.append(self.atom(given.get(param, defaults.get(param))))
-        for param, value in zip(params, values):
-            if syntax.is_constant_expr(value):
-                self.constants[renames[param]] = value      # read as the constant itself
-            else:
-                self.define(self.write(renames[param]), value)
-        result = self.synthetic(name)
-        last = fdef.body[-1].end_lineno or fdef.body[-1].lineno
-        body = desugar.Desugar(self.namer, result).function(fdef.body, last)
-        self.inlining.append(name)
-        try:
-            for stmt in body[:-1]:
-                self.statement(stmt)
-        finally:
-            self.inlining.pop()
-        return self.read(result)
-
-    def visit_FunctionDef(self, stmt):
-        """A nested def: written out where it is called (see `inline`)."""
-        args = stmt.args
-        if stmt.decorator_list or args.vararg or args.kwarg or args.kwonlyargs \
-                or args.posonlyargs:
-            raise self.error(f"the nested function `{stmt.name}` has decorators, *args, "
-                             "**kwargs or keyword-only parameters",
-                             hint="Give it plain parameters, or define it at module level.")
-        if any(not syntax.is_constant_expr(d) for d in args.defaults):
-            raise self.error(f"the nested function `{stmt.name}` has a default value that is "
-                             "not a constant", hint="Pass the value at each call instead.")
-        self.local_functions[stmt.name] = stmt
-        self.version.pop(stmt.name, None)
-
-    def simple_GeneratorExp(self, node):
-        return self.simple_ListComp(node)
-
-    def synthetic(self, hint):
-        """A fresh variable that behaves like one of the user's (versions, joins)."""
-        name = self.namer.fresh(hint)
-        self.user_locals.add(name)
-        return name
 
     def simple_JoinedStr(self, node):
         return self.renamed(node)
@@ -613,204 +456,6 @@ class Normalizer:
 
     # -- control flow ----------------------------------------------------------------------
 
-    def visit_If(self, stmt):
-        test = self.atom(stmt.test, hint="cond")
-        before = dict(self.version)
-        body, after_body = self.sub_block(stmt.body, before)
-        orelse, after_else = self.sub_block(stmt.orelse, before)
-        node = self.emit(syntax.if_(test, body, orelse))
-        flows = [(block, versions) for block, versions in ((node.body, after_body),
-                                                           (node.orelse, after_else))
-                 if not desugar._always_jumps(block)]
-        if len(flows) == 1:
-            self.version = flows[0][1]
-        elif len(flows) == 2:
-            self.version = self.join(before, flows)
-        return node
-
-    def join(self, before, flows):
-        """One name per variable after an `if` whose two branches both fall through."""
-        result = dict(before)
-        names = set(flows[0][1]) | set(flows[1][1])
-        for ident in sorted(names):
-            versions = [versions.get(ident) for _, versions in flows]
-            if versions[0] == versions[1]:
-                result[ident] = versions[0]
-                continue
-            if None in versions:            # defined on one path only: Python would fail too
-                result[ident] = versions[0] or versions[1]
-                continue
-            old = before.get(ident)
-            if old is not None and old not in self.read_names:
-                target = old                # nothing reads the old value: reuse its name
-            else:
-                target = self.namer.fresh(ident)
-            self.temps.add(target)
-            for (block, _), version in zip(flows, versions):
-                if version == target:
-                    continue
-                if version != old and version not in self.params:
-                    for stmt in block:      # the branch's own version takes the joined name
-                        syntax.rename(stmt, {version: target})
-                else:
-                    self.carry(block, target, version)
-            fresh = all(v in self.fresh for v in versions)
-            (self.fresh.add if fresh else self.fresh.discard)(target)
-            result[ident] = target
-        return result
-
-    def carry(self, block, target, source):
-        """`target = source` at the end of a path (before its `break`): a loop or join copy."""
-        copy = syntax.assign(target, syntax.name(source))
-        anno.tag(copy, line=self.line, role="primal", carry=True)
-        self.read_names.add(source)
-        if block and isinstance(block[-1], gast.Break):
-            block.insert(len(block) - 1, copy)
-        else:
-            block.append(copy)
-
-    def loop_names(self, stmt, extra=()):
-        """The loop name of every variable the loop assigns, with entry copies emitted."""
-        names = {}
-        for ident in sorted(stores_in(stmt.body) | set(extra)):
-            old = self.version.get(ident)
-            if old is not None and old not in self.read_names:
-                names[ident] = old          # nothing read the value before: reuse the name
-            elif old is None and ident not in self.temps and ident not in self.params:
-                names[ident] = ident
-            else:
-                names[ident] = self.namer.fresh(ident)
-            self.temps.add(names[ident])
-            if old is not None and names[ident] != old:
-                copy = self.emit(syntax.assign(names[ident], syntax.name(old)))
-                anno.set(copy, "carry", True)
-                self.read_names.add(old)
-        return names
-
-    def loop_body(self, stmt, names, prefix=()):
-        """Normalize a loop body whose variables start as their loop names."""
-        loop = _Loop(names=names)
-        self.loops.append(loop)
-        try:
-            versions = dict(self.version)
-            versions.update(names)
-            body, after = self.sub_block(list(prefix) + list(stmt.body), versions)
-        finally:
-            self.loops.pop()
-        if not desugar._always_jumps(body):
-            for block in _fallthrough_blocks(body):
-                self.carry_all(block, names, after)
-        self.version.update(names)
-        return body
-
-    def carry_all(self, block, names, versions):
-        for ident, loop_name in sorted(names.items()):
-            current = versions.get(ident)
-            if current is not None and current != loop_name:
-                self.carry(block, loop_name, current)
-
-    def visit_Break(self, stmt):
-        loop = self.loops[-1]
-        self.carry_all(self.body, loop.names, self.version)
-        self.emit(gast.Break())
-
-    def visit_Continue(self, stmt):
-        raise self.error("`continue` in this position is not supported")  # desugar removes it
-
-    def visit_While(self, stmt):
-        trips = self.namer.fresh("trips")
-        self.temps.add(trips)
-        self.emit(syntax.assign(trips, syntax.const(0)))
-        names = self.loop_names(stmt)
-        count = syntax.assign(trips, syntax.binop(syntax.name(trips), "+", syntax.const(1)))
-        anno.tag(count, line=self.line, role="primal")
-        body = self.loop_body(stmt, names)
-        body.insert(0, count)
-        node = self.emit(gast.While(test=syntax.const(True), body=body, orelse=[]))
-        anno.set(node, "trips", trips)
-
-    def visit_For(self, stmt):
-        if stmt.orelse:
-            raise self.error("a `for` loop with an `else:` clause is not supported",
-                             hint="Use a flag set before `break` instead.")
-        rng, index, prefix = self.iteration(stmt)
-        trips = None
-        if desugar._jumps_in(stmt.body, (gast.Break,)):
-            trips = self.namer.fresh("trips")
-            self.temps.add(trips)
-            self.emit(syntax.assign(trips, syntax.const(0)))
-        names = self.loop_names(stmt, extra=[index])
-        body = self.loop_body(stmt, names, prefix)
-        if trips is not None:
-            count = syntax.assign(trips, syntax.binop(syntax.name(trips), "+", syntax.const(1)))
-            anno.tag(count, line=self.line, role="primal")
-            body.insert(0, count)
-        node = self.emit(gast.For(target=syntax.name(names[index], "store"), iter=rng,
-                                  body=body, orelse=[], type_comment=None))
-        anno.set(node, "trips", trips)
-
-    def iteration(self, stmt):
-        """(range expression, index variable, statements that bind the target per index)."""
-        it, target = stmt.iter, stmt.target
-        call = it.func if isinstance(it, gast.Call) else None
-        resolved = self.parsed.scope.resolve(call, self.user_locals) if call is not None else None
-        if resolved is range and not it.keywords:
-            if not isinstance(target, gast.Name):
-                raise self.error("a `range` loop needs a single loop variable")
-            return self.atom(it, hint="rng"), target.id, []
-        if resolved is enumerate and len(it.args) == 1 and not it.keywords \
-                and isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
-                and isinstance(target.elts[0], gast.Name):
-            sequences, items = self.sequences(it.args[0], target.elts[1])
-            return self.index_range(sequences), target.elts[0].id, \
-                self.bind_items(items, target.elts[0].id)
-        if resolved is zip and it.args and not it.keywords:
-            if not (isinstance(target, (gast.Tuple, gast.List))
-                    and len(target.elts) == len(it.args)):
-                raise self.error("a `zip` loop needs one loop variable per sequence")
-            sequences, items = self.sequences(it, target)
-            index = self.synthetic("i")
-            return self.index_range(sequences), index, self.bind_items(items, index)
-        if isinstance(it, gast.Call) and resolved in (iter, map, filter, reversed, sorted):
-            raise self.error(f"a loop over `{syntax.unparse(it.func)}(...)` is not supported",
-                             hint="Loop over an array, list, tuple, range, enumerate or zip.")
-        sequences, items = self.sequences(it, target)
-        index = self.synthetic("i")
-        return self.index_range(sequences), index, self.bind_items(items, index)
-
-    def sequences(self, it, target):
-        """Atoms for the sequences a loop walks through, and (target, sequence) pairs."""
-        if isinstance(it, gast.Call) and self.parsed.scope.resolve(
-                it.func, self.user_locals) is zip:
-            pairs = [(t, self.atom(a, hint="seq")) for t, a in zip(target.elts, it.args)]
-        else:
-            pairs = [(target, self.atom(it, hint="seq"))]
-        return [seq for _, seq in pairs], pairs
-
-    def index_range(self, sequences):
-        """range(len(seq)) (or of the shortest), with a check that each is a sequence."""
-        lengths = []
-        for seq in sequences:
-            helper = anno.tag(syntax.name("sequence_length"), object=runtime.sequence_length)
-            checked = syntax.call(helper, [seq])
-            lengths.append(self._temp(checked, hint=f"n_{naming.base_name(seq.id)}"
-                                      if isinstance(seq, gast.Name) else "n"))
-        length = lengths[0] if len(lengths) == 1 else self._temp(
-            syntax.call(syntax.name("min"), lengths), hint="n")
-        return self._temp(syntax.call(syntax.name("range"), [length]), hint="rng")
-
-    def bind_items(self, pairs, index):
-        """`x = seq[i]` statements (user syntax) binding each loop target per index."""
-        binds = []
-        for target, seq in pairs:
-            value = syntax.subscript(syntax.clone(seq), syntax.name(index))
-            bind = gast.Assign(targets=[target], value=value, type_comment=None)
-            gast.copy_location(bind, target)
-            for part in gast.walk(bind):
-                if isinstance(part, (gast.expr, gast.stmt)):
-                    gast.copy_location(part, target)
-            binds.append(bind)
-        return binds
 
     # -- the function ------------------------------------------------------------------------
 
@@ -838,85 +483,6 @@ class Normalizer:
                           locals=self.defined(), has_aux=self.has_aux,
                           written_params=self.written_params, temporaries=self.anf_temps)
 
-    def check_aliasing(self):
-        """An array or list written in place must not be seen through another name.
-
-        A view or alias of it (`v = y[1:]`, `z = y`, `lst.append(y)`) must be a
-        temporary that the very next statement consumes in a new array (as in
-        `y[i] = y[i - 1] * 2`), so that no write can come between: a view read after
-        the write would see values the derivative attributes to the old ones.
-        """
-        if not self.writes:
-            return
-        placed = {}             # id(stmt) -> (block, index)
-        for block in _blocks(self.body):
-            for i, stmt in enumerate(block):
-                placed[id(stmt)] = (block, i)
-        flat = [s for s in _statements(self.body)]
-        for base, line in self.writes:
-            family = {base}
-            changed = True
-            while changed:
-                changed = False
-                for stmt in flat:
-                    target = self.alias_target(stmt, family)
-                    if target is not None and target not in family:
-                        family.add(target)
-                        changed = True
-            for member in sorted(family - {base}):
-                if not self.consumed_at_once(member, flat, placed, family):
-                    self.line = line
-                    raise self.error(
-                        f"this writes into `{_user_name(base)}` in place, and "
-                        f"`{_user_name(member)}` refers to the same memory (a view, a copy of "
-                        "the name, or a list holding it) and is read after the write could "
-                        "change it",
-                        hint=f"Copy what `{_user_name(member)}` should keep "
-                             f"(`.copy()`), or build a new array instead of writing.")
-
-    def alias_target(self, stmt, family):
-        """The name `stmt` makes share memory with a name in `family`, if any."""
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            value = stmt.value
-            if self.makes_new_object(value):
-                return None
-            if isinstance(value, gast.Attribute) and value.attr in _NOT_VIEWS:
-                return None
-            if set(syntax.names_in(value, "load")) & family:
-                return stmt.targets[0].id
-        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
-                and isinstance(stmt.value.func, gast.Attribute) \
-                and stmt.value.func.attr == "append" and stmt.value.args \
-                and set(syntax.names_in(stmt.value.args[0], "load")) & family:
-            return stmt.value.func.value.id
-        return None
-
-    def consumed_at_once(self, name, flat, placed, family):
-        """Is every read of `name` before any write into `family` that could follow its
-        definition? (Defined once; read later in the same block, nothing writing into
-        the family in between; or never read.)"""
-        defs = [s for s in flat if name in _stores_of(s)]
-        uses = {id(s) for s in flat if name in syntax.names_in(s, "load")
-                and not isinstance(s, (gast.If, gast.For, gast.While))
-                and not anno.get(s, "carry")}     # a copy into a loop or join name: its own check
-        if not uses:
-            return True
-        if len(defs) != 1 or id(defs[0]) not in placed:
-            return False
-        block, i = placed[id(defs[0])]
-        for stmt in block[i + 1:]:
-            inside = list(_statements([stmt]))
-            found = uses & {id(s) for s in inside}
-            writes = any(_writes_into(s, family) for s in inside)
-            if found:
-                if writes and isinstance(stmt, (gast.If, gast.For, gast.While)):
-                    return False
-                uses -= found
-                if not uses:
-                    return True
-            elif writes:
-                return False
-        return False
 
     def defined(self):
         names = set(self.params)
@@ -925,85 +491,6 @@ class Normalizer:
                 if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
                     names.add(node.id)
         return names
-
-
-_NOT_VIEWS = {"shape", "ndim", "size", "dtype", "strides", "itemsize", "nbytes"}
-
-
-def _user_name(version):
-    return naming.base_name(version)
-
-
-def _blocks(body):
-    yield body
-    for stmt in body:
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and isinstance(stmt, (gast.If, gast.For, gast.While)):
-                yield from _blocks(inner)
-
-
-def _statements(body):
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
-
-
-def _writes_into(stmt, family):
-    """Is `stmt` an in-place write (item assignment, append, `+=`) into a name of `family`?"""
-    if anno.get(stmt, "inplace_of") in family:
-        return True
-    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-        return stmt.targets[0].value.id in family
-    value = getattr(stmt, "value", None)
-    if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) \
-            and isinstance(value.func, gast.Attribute) and value.func.attr == "append":
-        return isinstance(value.func.value, gast.Name) and value.func.value.id in family
-    return False
-
-
-def _stores_of(stmt):
-    if isinstance(stmt, gast.For):
-        return syntax.names_in(stmt.target, "store")
-    if isinstance(stmt, (gast.If, gast.While)):
-        return []
-    return syntax.names_in(stmt, "store")
-
-
-def _fallthrough_blocks(block):
-    """The blocks whose end is the end of `block` on paths that do not jump: `block`
-    itself, unless it ends with an `if` that may jump (then the if's such branches)."""
-    last = block[-1] if block else None
-    if isinstance(last, gast.If) and (desugar._jumps_in(last.body, desugar._JUMPS)
-                                      or desugar._jumps_in(last.orelse, desugar._JUMPS)):
-        found = []
-        for branch in (last.body, last.orelse):
-            if not desugar._always_jumps(branch):
-                found.extend(_fallthrough_blocks(branch))
-        return found
-    return [block]
-
-
-def annotate_definedness(body, defined):
-    """Mark each if and loop with the names defined on every path before it ('defined').
-    Returns the names defined after `body` on paths that fall through."""
-    defined = set(defined)
-    for stmt in body:
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            anno.set(stmt, "defined", frozenset(defined))
-        if isinstance(stmt, gast.If):
-            flows = [annotate_definedness(branch, defined) for branch in (stmt.body, stmt.orelse)
-                     if not desugar._always_jumps(branch)]
-            if flows:
-                defined = set.intersection(*flows)
-        elif isinstance(stmt, (gast.For, gast.While)):
-            annotate_definedness(stmt.body, defined | set(syntax.names_in(
-                getattr(stmt, "target", syntax.const(0)), "store")))
-        elif isinstance(stmt, gast.Assign):
-            defined |= set(n for t in stmt.targets for n in syntax.names_in(t, "store"))
-    return defined
 
 
 def _in(obj, collection):

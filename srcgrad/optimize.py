@@ -13,65 +13,20 @@ from __future__ import annotations
 
 import collections
 import inspect
-import numbers
 import types
 
 import gast
-import numpy
 
 from . import annotations as anno
 from . import naming, runtime, syntax, tape
-
-
-_COMPOUND = (gast.If, gast.For, gast.While)
-
-
-def _loads(node):
-    """Names a statement reads (a compound statement: its header only)."""
-    if isinstance(node, gast.If) or isinstance(node, gast.While):
-        return syntax.names_in(node.test, "load")
-    if isinstance(node, gast.For):
-        return syntax.names_in(node.iter, "load")
-    return syntax.names_in(node, "load")
-
-
-def _stores(node):
-    """Names a statement assigns (a compound statement: its header only)."""
-    if isinstance(node, gast.For):
-        return syntax.names_in(node.target, "store")
-    if isinstance(node, _COMPOUND):
-        return []
-    return syntax.names_in(node, "store")
-
-
-def _deep_loads(stmts):
-    return [n for s in _all_statements(stmts) for n in _loads(s)]
-
-
-def _deep_stores(stmts):
-    return [n for s in _all_statements(stmts) for n in _stores(s)]
-
-
-def _blocks(body):
-    """Every statement list in the tree: the body and each nested block."""
-    yield body
-    for stmt in body:
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and isinstance(stmt, _COMPOUND):
-                yield from _blocks(inner)
-
-
-def _is_number(node, value=None):
-    if not (isinstance(node, gast.Constant) and isinstance(node.value, numbers.Number)
-            and not isinstance(node.value, bool)):
-        return False
-    return value is None or (node.value == value and type(node.value) is int)
+from .shapes import ShapeClasses
+from .walk import (COMPOUND, blocks, deep_loads, deep_stores, is_number, loads, statements,
+                   stores)
 
 
 def _is_one(node):
     """1, or 1.0: multiplying an adjoint (a float) by either leaves it unchanged."""
-    return _is_number(node) and node.value == 1
+    return is_number(node) and node.value == 1
 
 
 class _Folder(gast.NodeTransformer):
@@ -81,7 +36,7 @@ class _Folder(gast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right = node.left, node.right
-        if _is_number(left) and _is_number(right):
+        if is_number(left) and is_number(right):
             code = syntax.unparse(node)
             try:
                 value = eval(compile(code, "<fold>", "eval"), {"__builtins__": {}})  # noqa: S307
@@ -114,102 +69,10 @@ class ConstantFold:
 
     def run(self, body):
         folder = _Folder()
-        for stmt in _all_statements(body):
+        for stmt in statements(body):
             if anno.get(stmt, "role") == "adjoint" and isinstance(stmt, gast.Assign):
                 stmt.value = folder.visit(stmt.value)
         return folder.changed
-
-
-class ShapeClasses:
-    """Names that provably have the same shape, from how each one is computed.
-
-    Elementwise operations keep the shape of their operands (`r2 = r ** 2`,
-    `h = np.tanh(z)`, `t = a + b` with a, b alike, `np.where(z > 0, dh, 0)`),
-    as do `np.full_like(x, ...)` and `unbroadcast(g, x)`; a scalar (a number,
-    a full reduction such as `np.sum(x)`) takes the shape of what it meets; an
-    adjoint seed has its output's shape. Only names assigned once are related.
-    """
-
-    SCALAR = "()"
-
-    def __init__(self, body, resolve, seeds=()):
-        self.resolve = resolve
-        self.parent = {}
-        defs = collections.Counter()
-        for stmt in _all_statements(body):
-            defs.update(_stores(stmt))
-        for seed, output in seeds:
-            self.union(seed, output)
-        for stmt in _all_statements(body):
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and defs[stmt.targets[0].id] == 1:
-                cls = self.of(stmt.value)
-                if cls is not None:
-                    self.union(stmt.targets[0].id, cls)
-
-    def find(self, name):
-        while self.parent.get(name, name) != name:
-            name = self.parent[name]
-        return name
-
-    def union(self, a, b):
-        a, b = self.find(a), self.find(b)
-        if a != b:
-            if b == self.SCALAR:
-                a, b = b, a
-            self.parent[b] = a
-
-    def elementwise(self, operands):
-        """The class of an elementwise result: its non-scalar operands must agree."""
-        classes = {self.of(op) for op in operands} - {self.SCALAR}
-        if None in classes or len(classes) > 1:
-            return None
-        return classes.pop() if classes else self.SCALAR
-
-    def of(self, expr):
-        """The class of an expression's shape, or None when unknown."""
-        if isinstance(expr, gast.Name):
-            return self.find(expr.id)
-        if _is_number(expr):
-            return self.SCALAR
-        if isinstance(expr, gast.UnaryOp):
-            return self.of(expr.operand)
-        if isinstance(expr, gast.BinOp) and not isinstance(expr.op, gast.MatMult):
-            return self.elementwise([expr.left, expr.right])
-        if isinstance(expr, gast.Compare):
-            return self.elementwise([expr.left] + expr.comparators)
-        if isinstance(expr, gast.Call):
-            return self.of_call(expr)
-        return None
-
-    def of_call(self, expr):
-        func = self.resolve(expr.func)
-        args = expr.args
-        if func is runtime.unbroadcast and len(args) == 2:
-            return self.of(args[1])
-        if func in _LIKE_FIRST_ARG and args:
-            return self.of(args[0])
-        if isinstance(func, numpy.ufunc) and len(args) == func.nin and not expr.keywords:
-            return self.elementwise(args)
-        if func is numpy.where and len(args) == 3:
-            return self.elementwise(args)
-        if _is_full_reduction(func, expr):
-            return self.SCALAR
-        return None
-
-
-_LIKE_FIRST_ARG = (numpy.full_like, numpy.zeros_like, numpy.ones_like, numpy.empty_like)
-_REDUCTIONS = (numpy.sum, numpy.mean, numpy.max, numpy.min, numpy.prod)
-
-
-def _is_full_reduction(func, call):
-    """np.sum(x) / x.sum() and the like, with no axis: a scalar."""
-    if call.keywords:
-        return False
-    if func in _REDUCTIONS:
-        return len(call.args) == 1
-    return isinstance(call.func, gast.Attribute) and call.func.attr in \
-        ("sum", "mean", "max", "min", "prod") and not call.args and func is None
 
 
 class DropUnbroadcast:
@@ -251,7 +114,7 @@ class DropUnbroadcast:
                         return node.args[0]
                 return node
 
-        for stmt in _all_statements(body):
+        for stmt in statements(body):
             if anno.get(stmt, "role") == "adjoint" and isinstance(stmt, gast.Assign):
                 stmt.value = Rewrite().visit(stmt.value)
         return changed
@@ -292,7 +155,7 @@ class DeadCode:
                     del body[i]
                     self.changed = True
                     continue
-                live |= live_body | live_else | set(_loads(stmt))
+                live |= live_body | live_else | set(loads(stmt))
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
                 live |= self.loop(stmt, live)
@@ -304,7 +167,7 @@ class DeadCode:
                     self.changed = True
                     continue
                 live.discard(target)
-            live.update(_loads(stmt))
+            live.update(loads(stmt))
         return live
 
     def loop(self, stmt, live_after):
@@ -315,7 +178,7 @@ class DeadCode:
 
     def live_around(self, stmt, live_after):
         """Live at the loop head: after it, or read by an iteration before being set."""
-        live = set(live_after) | set(_loads(stmt))
+        live = set(live_after) | set(loads(stmt))
         while True:
             new = live | self.measure(stmt.body, live)
             if new == live:
@@ -328,22 +191,14 @@ class DeadCode:
         for stmt in reversed(body):
             if isinstance(stmt, gast.If):
                 live = self.measure(stmt.body, live) | self.measure(stmt.orelse, live) \
-                    | set(_loads(stmt))
+                    | set(loads(stmt))
             elif isinstance(stmt, (gast.For, gast.While)):
                 live = self.live_around(stmt, live)
             else:
                 if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                     live.discard(stmt.targets[0].id)
-                live |= set(_loads(stmt))
+                live |= set(loads(stmt))
         return live
-
-
-def _all_statements(body):
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, _COMPOUND):
-            yield from _all_statements(stmt.body)
-            yield from _all_statements(stmt.orelse)
 
 
 class CopyPropagate:
@@ -380,7 +235,7 @@ class CopyPropagate:
         again = True
         while again:
             again = False
-            for block in _blocks(body):
+            for block in blocks(body):
                 for i, stmt in enumerate(block):
                     if self.is_copy(stmt) and self.propagate(body, block, i):
                         changed = again = True
@@ -395,9 +250,9 @@ class CopyPropagate:
 
     def counts(self, body):
         defs, uses = collections.Counter(), collections.Counter()
-        for stmt in _all_statements(body):
-            defs.update(_stores(stmt))
-            uses.update(_loads(stmt))
+        for stmt in statements(body):
+            defs.update(stores(stmt))
+            uses.update(loads(stmt))
         return defs, uses
 
     def propagate(self, body, block, i):
@@ -405,7 +260,7 @@ class CopyPropagate:
         defs, uses = self.counts(body)
         source = self.source_definition(block, i, b, defs)
         forward = self.can_forward(block, i, a, b, defs, uses)
-        returned = any(isinstance(s, gast.Return) and a in _loads(s) for s in body)
+        returned = any(isinstance(s, gast.Return) and a in loads(s) for s in body)
         keep_a = _rank(a) < _rank(b) or (returned and _rank(a) == _rank(b))
         if source is not None and (keep_a or not forward):
             source.targets[0].id = a          # b = <expr>; ...; a = b  ->  a = <expr>
@@ -431,7 +286,7 @@ class CopyPropagate:
                     and stmt.targets[0].id == b:
                 same_role = anno.get(stmt, "role") == anno.get(block[i], "role")
                 return stmt if same_role and not anno.get(stmt, "impure") else None
-            if b in _deep_loads([stmt]) or b in _deep_stores([stmt]):
+            if b in deep_loads([stmt]) or b in deep_stores([stmt]):
                 return None
         return None
 
@@ -440,9 +295,9 @@ class CopyPropagate:
         if a in self.params or defs[a] != 1:
             return False
         later = block[i + 1:]
-        if _deep_loads(later).count(a) != uses[a]:
+        if deep_loads(later).count(a) != uses[a]:
             return False
-        return b not in _deep_stores(later)
+        return b not in deep_stores(later)
 
 
 def _rank(name):
@@ -475,18 +330,18 @@ class ForwardSubstitute:
     def run(self, body):
         changed = False
         defs, uses = collections.Counter(), collections.Counter()
-        for stmt in _all_statements(body):
-            defs.update(_stores(stmt))
-            uses.update(_loads(stmt))
-        for block in _blocks(body):
+        for stmt in statements(body):
+            defs.update(stores(stmt))
+            uses.update(loads(stmt))
+        for block in blocks(body):
             i = 0
             while i < len(block):
                 if self.substitute(block, i, defs, uses):
                     changed = True
                     defs, uses = collections.Counter(), collections.Counter()
-                    for stmt in _all_statements(body):
-                        defs.update(_stores(stmt))
-                        uses.update(_loads(stmt))
+                    for stmt in statements(body):
+                        defs.update(stores(stmt))
+                        uses.update(loads(stmt))
                     continue
                 i += 1
         return changed
@@ -499,16 +354,16 @@ class ForwardSubstitute:
         name = stmt.targets[0].id
         if name not in self.temporaries or defs[name] != 1 or uses[name] != 1:
             return False
-        operands = set(_loads(stmt))
+        operands = set(loads(stmt))
         for later in block[i + 1:]:
-            if name in _deep_loads([later]):
+            if name in deep_loads([later]):
                 if anno.get(later, "role") != "primal" or (
-                        isinstance(later, _COMPOUND) and name not in _loads(later)):
+                        isinstance(later, COMPOUND) and name not in loads(later)):
                     return False
                 _replace_load(later, name, stmt.value)
                 del block[i]
                 return True
-            if operands & set(_deep_stores([later])) or anno.get(later, "tape"):
+            if operands & set(deep_stores([later])) or anno.get(later, "tape"):
                 return False
         return False
 
@@ -548,7 +403,7 @@ class HelperArguments:
 
     def run(self, body):
         changed = False
-        for stmt in _all_statements(body):
+        for stmt in statements(body):
             for node in gast.walk(stmt):
                 if isinstance(node, gast.Call) and self.restyle(node):
                     changed = True

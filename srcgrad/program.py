@@ -23,6 +23,7 @@ from . import analysis
 from . import annotations as anno
 from . import fence, naming, normalize, optimize, parse, reverse, syntax
 from .errors import UnsupportedSyntaxError
+from .walk import statements
 
 
 @dataclasses.dataclass
@@ -96,10 +97,10 @@ def split(entry):
     cut = next((i for i, s in enumerate(body) if anno.get(s, "role") == "adjoint"), len(body))
     primal, adjoint = body[:cut], body[cut:]
     primal_names = set(unit.params)
-    for stmt in analysis.statements(primal):
+    for stmt in statements(primal):
         primal_names.update(syntax.names_in(stmt, "store"))
     loaded = set()
-    for stmt in analysis.statements(adjoint):
+    for stmt in statements(adjoint):
         loaded.update(syntax.names_in(stmt, "load"))
     loaded.update(syntax.names_in(returned.value.elts[1], "load"))
     residuals = sorted(loaded & primal_names)

@@ -25,7 +25,7 @@ import numpy
 
 from . import annotations as anno
 from . import runtime, syntax
-from .analysis import statements
+from .walk import statements
 
 # helper -> argument positions that it reads only for shape and dtype
 META_ARGS = {
