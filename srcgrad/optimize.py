@@ -123,6 +123,9 @@ class DropUnbroadcast:
 class DeadCode:
     """Removes assignments whose value no later statement reads (side effects kept).
 
+    What is live at a `break` is what is live after its loop, whatever follows
+    the `break` in its block.
+
     Before::
 
         a = x * 2
@@ -141,6 +144,7 @@ class DeadCode:
 
     def run(self, body):
         self.changed = False
+        self.exits = []         # for each loop around: the names live after it (at a `break`)
         self.sweep(body, set())
         return self.changed
 
@@ -160,6 +164,10 @@ class DeadCode:
             if isinstance(stmt, (gast.For, gast.While)):
                 live |= self.loop(stmt, live)
                 continue
+            if isinstance(stmt, gast.Break):
+                live.clear()
+                live |= self.exits[-1]
+                continue
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 target = stmt.targets[0].id
                 if target not in live and not anno.get(stmt, "impure"):
@@ -173,17 +181,25 @@ class DeadCode:
     def loop(self, stmt, live_after):
         """Names live before a loop; removes what no iteration, nor the code after, reads."""
         live = self.live_around(stmt, live_after)
-        self.sweep(stmt.body, set(live))
+        self.exits.append(set(live_after))
+        try:
+            self.sweep(stmt.body, set(live))
+        finally:
+            self.exits.pop()
         return live
 
     def live_around(self, stmt, live_after):
         """Live at the loop head: after it, or read by an iteration before being set."""
         live = set(live_after) | set(loads(stmt))
-        while True:
-            new = live | self.measure(stmt.body, live)
-            if new == live:
-                return live
-            live = new
+        self.exits.append(set(live_after))
+        try:
+            while True:
+                new = live | self.measure(stmt.body, live)
+                if new == live:
+                    return live
+                live = new
+        finally:
+            self.exits.pop()
 
     def measure(self, body, live):
         """The names live before `body`, removing nothing."""
@@ -194,6 +210,8 @@ class DeadCode:
                     | set(loads(stmt))
             elif isinstance(stmt, (gast.For, gast.While)):
                 live = self.live_around(stmt, live)
+            elif isinstance(stmt, gast.Break):
+                live = set(self.exits[-1])
             else:
                 if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                     live.discard(stmt.targets[0].id)

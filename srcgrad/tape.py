@@ -16,6 +16,16 @@ and dtype (`unbroadcast(g, z)`) is pushed as `shape_of(z)`, which keeps no
 data. `plan` runs after optimization (and again until nothing changes): it
 fills in pushes and pops, drops empty ones, and drops the saved copies of
 array regions (`y_old = snapshot(y, i)`) and list pops that no adjoint needs.
+
+After a reversed loop come the adjoints of what ran before the loop; where
+one of them reads a name the loop rebinds (the output of `v = np.exp(x)`,
+which `exp`'s adjoint reads, before `while ...: v = v * 0.5`), the name's
+value before the loop is kept and set back once the loop is reversed:
+
+    v_init = v                               for _ in range(trips):
+    while ...:                                   ...
+        ...                                  v = v_init
+                                             dx = dv * v
 """
 
 from __future__ import annotations
@@ -79,7 +89,7 @@ class _Reads:
                 self.compound(stmt, skip)
             else:
                 self.expr(stmt)
-                if anno.get(stmt, "recomputed"):
+                if anno.get(stmt, "recomputed") or anno.get(stmt, "reset"):
                     self.local.update(syntax.names_in(stmt, "store"))
 
     def compound(self, node, skip):
@@ -227,6 +237,7 @@ def plan(derivative, resolve):
         _set_tape(segment, names, meta, shape_of)
         changed |= old != (syntax.unparse(segment.pushes), syntax.unparse(segment.pop))
     changed |= _drop_unneeded_restores(derivative, resolve)
+    changed |= _reset_after_loops(derivative, resolve)
     if not derivative.segments:
         for stmt in list(derivative.body):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
@@ -236,15 +247,9 @@ def plan(derivative, resolve):
     return changed
 
 
-def _drop_unneeded_restores(derivative, resolve):
-    """Saved regions and list pops that no adjoint reads back are dropped.
-
-    A restore is needed when an adjoint that runs after it reads the array (or a
-    view of it): later in the reverse sweep, or anywhere in a reversed loop around
-    it (the next iteration comes after it too).
-    """
-    adjoint = [s for s in derivative.body if anno.get(s, "role") == "adjoint"]
-    order = []                            # (statement, the reversed loops around it)
+def _adjoint_order(derivative):
+    """The adjoint statements in execution order: (statement, the reversed loops around it)."""
+    order = []
 
     def walk(block, loops):
         for stmt in block:
@@ -254,22 +259,90 @@ def _drop_unneeded_restores(derivative, resolve):
                 walk(stmt.body, inner)
                 walk(getattr(stmt, "orelse", []), inner)
 
-    walk(adjoint, ())
+    walk([s for s in derivative.body if anno.get(s, "role") == "adjoint"], ())
+    return order
+
+
+def _reads_after(order, k, resolve, nested=False):
+    """What the adjoint statements that may run after `order[k]` read: later in the
+    sweep, or anywhere in a reversed loop around it (its next iteration comes after).
+    With `nested`, statements inside `order[k]` itself are left out."""
+    stmt, loops = order[k]
+    inside = {id(s) for s in statements([stmt])} if nested else set()
+    reads = _Reads(resolve, nested_own=False)
+    for j, (later, around) in enumerate(order):
+        if not (j > k or set(around) & set(loops)) or id(later) in inside \
+                or anno.get(later, "restore_of") is not None:
+            continue
+        if isinstance(later, gast.If):
+            reads.expr(later.test)
+        elif isinstance(later, gast.For):
+            reads.expr(later.iter)
+        elif not isinstance(later, gast.While):
+            reads.stmts([later])
+    return reads.value | reads.meta
+
+
+def _drop_unneeded_restores(derivative, resolve):
+    """Saved regions and list pops that no adjoint reads back are dropped.
+
+    A restore is needed when an adjoint that runs after it reads the array (or a
+    view of it).
+    """
+    order = _adjoint_order(derivative)
     changed = False
-    for k, (restore, loops) in enumerate(order):
+    for k, (restore, _) in enumerate(order):
         base = anno.get(restore, "restore_of")
         if base is None or not _in_tree(derivative.body, restore):
             continue
-        family = _views(derivative.body, [base])
-        later = [s for j, (s, around) in enumerate(order)
-                 if (j > k or set(around) & set(loops)) and anno.get(s, "restore_of") is None
-                 and not isinstance(s, (gast.If, gast.For, gast.While))]
-        reads = _Reads(resolve, nested_own=False)
-        reads.stmts(later)
-        if not (family & (reads.value | reads.meta)):
+        if not (_views(derivative.body, [base]) & _reads_after(order, k, resolve)):
             _remove(derivative.body, restore)
             changed = True
     return changed
+
+
+def _reset_after_loops(derivative, resolve):
+    """Names a loop rebinds that adjoints after its reverse read: keep their value from
+    before the loop, and set them back to it once the loop is reversed."""
+    order = _adjoint_order(derivative)
+    changed = False
+    for k, (reversed_loop, _) in enumerate(order):
+        primal = anno.get(reversed_loop, "primal_node")
+        if not isinstance(reversed_loop, gast.For) or not isinstance(primal, (gast.For,
+                                                                              gast.While)):
+            continue
+        done = anno.get(reversed_loop, "resets") or set()
+        rebound = _assigned(primal.body) | (_assigned([primal.target])
+                                           if isinstance(primal, gast.For) else set())
+        rebound -= done | {derivative.tape}
+        needed = sorted(rebound & _reads_after(order, k, resolve, nested=True))
+        if not needed:
+            continue
+        anno.set(reversed_loop, "resets", done | set(needed))
+        block, i = _position(derivative.body, primal)
+        after, j = _position(derivative.body, reversed_loop)
+        line = anno.get(primal, "line")
+        for name in reversed(needed):       # the resets first: they come later in `body`
+            kept = derivative.unit.namer.fresh(f"{name}_init")
+            # impure: kept as written (they are copies that other passes must not merge)
+            after.insert(j + 1, anno.tag(syntax.assign(name, syntax.name(kept)), line=line,
+                                         role="adjoint", reset=True, impure=True))
+            block.insert(i, anno.tag(syntax.assign(kept, syntax.name(name)), line=line,
+                                     role="primal", impure=True))
+        changed = True
+    return changed
+
+
+def _position(body, node):
+    """(the block holding `node`, its index there)."""
+    for i, stmt in enumerate(body):
+        if stmt is node:
+            return body, i
+        for field in ("body", "orelse"):
+            found = _position(getattr(stmt, field, None) or [], node)
+            if found is not None:
+                return found
+    return None
 
 
 def _in_tree(body, node):

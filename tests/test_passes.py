@@ -67,3 +67,16 @@ def test_impure_statements_survive_dead_code():
     anno.tag(body[0], impure=True)
     optimize.DeadCode().run(body)
     assert len(body) == 2
+
+
+def test_dead_code_keeps_what_is_live_after_a_break():
+    code = textwrap.dedent("""
+        for i in rng:
+            x_4 = x_2 * 0.5
+            if c:
+                x_2 = x_4
+                break
+            x_2 = x_4
+        return x_2
+    """)
+    assert run_pass(PASSES[optimize.DeadCode], code).count("x_2 = x_4") == 2

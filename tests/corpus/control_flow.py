@@ -342,3 +342,26 @@ def nested_function_with_branches(x):
             return v * 2
         return -v
     return np.sum(clipped(x) * clipped(x - 1.0))
+
+
+def loop_rebinds_an_exp_output(x):
+    # exp's adjoint reads v, which the loop rebinds: it is set back after the reversed loop
+    v = np.exp(np.tanh(x))
+    n = 0
+    while n < 2:
+        n = n + 1
+        v = v * 0.5 + x[::-1]
+    return np.sum(v / (np.sum(v) ** 2 + 1.0))
+
+
+def break_after_an_update(x, s):
+    # x is updated on the path that breaks: the copy before the `break` must survive
+    w = x * 1.0
+    for i in range(3):
+        if np.sum(w * s) > 10.0:
+            w = w * 0.5 + x
+        else:
+            x = x * 0.5 + w * s
+            if np.sum(x) < 10.0:
+                break
+    return np.sum(x) + np.sum(np.sin(x) ** 2)

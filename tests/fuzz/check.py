@@ -6,7 +6,8 @@ Outcomes:
                 ifs and loops changes within eps, its value is not finite, or central
                 differences with different steps disagree among themselves
     refused     srcgrad refused the program with a SrcgradError (not a wrong answer)
-A wrong gradient raises WrongGradient with the program and the numbers.
+A wrong gradient (or a wrong value from value_and_grad) raises WrongGradient
+with the program and the numbers.
 """
 
 import hashlib
@@ -75,9 +76,12 @@ def check(source, folder, seed=0, eps=1e-6):
                 return "skipped: path changes within eps"
             values[step] = moved
     try:
-        grads = srcgrad.grad(fun, argnums=(0, 1, 2))(*args)
+        computed, grads = srcgrad.value_and_grad(fun, argnums=(0, 1, 2))(*args)
     except srcgrad.SrcgradError as err:
         return "refused: " + str(err).splitlines()[0].split(": ", 1)[-1][:80]
+    if not np.isclose(computed, value, rtol=1e-12, atol=1e-12):
+        raise WrongGradient(f"value {computed!r} vs the function's {value!r} for seed {seed}, "
+                            f"program:\n{source}")
     analytic = sum(float(np.sum(g * d)) for g, d in zip(grads, direction))
     numeric = (values[eps] - values[-eps]) / (2 * eps)
     coarse = (values[10 * eps] - values[-10 * eps]) / (20 * eps)

@@ -96,7 +96,8 @@ class Program:
             lambda: f"({self.vector(env, depth + 1)} {c.choice(['+', '-', '*'])} "
                     f"{self.vector(env, depth + 1)})",
             lambda: f"({self.vector(env, depth + 1)} * {self.scalar(env, depth + 1)})",
-            lambda: f"({self.vector(env, depth + 1)} / (({self.scalar(env, depth + 1)}) ** 2 + 1.0))",
+            lambda: f"({self.vector(env, depth + 1)} / "
+                    f"(({self.scalar(env, depth + 1)}) ** 2 + 1.0))",
             lambda: f"{c.choice(['np.sin', 'np.cos', 'np.tanh'])}({self.vector(env, depth + 1)})",
             lambda: f"np.exp(np.tanh({self.vector(env, depth + 1)}))",
             lambda: f"np.sqrt({self.vector(env, depth + 1)} ** 2 + 1.0)",
