@@ -2,119 +2,230 @@
 
 Part of the normalize stage (normalize.py): NumPy writes `y[i] = v`, `y += v`
 and `lst.append(v)` in place, and every name that shares the memory sees the
-change. srcgrad differentiates such code only where no other name that shares
-the memory is read after a write could have changed it.
+change. The derivative treats each name as the value it was given, so a name
+that shares memory with `y` and is read after a write into `y` would see
+values the derivative attributes to the old ones. Such a read is refused.
+
+Which names may share memory is followed along the normalized program, path
+by path (through branches, and around loops until nothing changes): `v =
+y[1:]`, `z = y`, a user function's result and a carry copy share memory with
+what they read; `lst.append(y)` makes `lst` hold `y`; a new array (`y * 2`,
+`np.exp(y)`, `y.copy()`) shares nothing, and assigning a name again ends
+what it shared before. So `w = w * 0.5 + x; w[i] = s` in a loop that carries
+`w` is fine, and
+
+    v = y[1:]
+    y[0] = 1.0
+    total = np.sum(v)       # refused: `v` sees the write into `y`
+
+is refused, naming both lines.
 """
 
 from __future__ import annotations
 
+import builtins
+
 import gast
+import numpy
 
 from . import annotations as anno
-from . import naming, syntax, walk
+from . import naming, runtime, syntax
+
+# Callables whose result never shares memory with an argument, besides the ones
+# normalize.py knows make new arrays.
+_UNSHARED_CALLS = {builtins.len, builtins.int, builtins.float, builtins.bool, builtins.range,
+                   builtins.abs, builtins.sum, builtins.round, numpy.shape, numpy.ndim,
+                   numpy.size, numpy.argmax, numpy.argmin, numpy.outer, numpy.cumsum,
+                   numpy.diff, numpy.sort, numpy.argsort, numpy.tile, numpy.repeat,
+                   numpy.var, numpy.std, numpy.average, numpy.any, numpy.all, numpy.trace,
+                   numpy.linalg.norm, numpy.allclose, runtime.own, runtime.sequence_length}
+_NOT_VIEWS = {"shape", "ndim", "size", "dtype", "strides", "itemsize", "nbytes"}
+
+
+class _Sharing:
+    """Which names may share memory at one point of the program, and which names a write
+    through another name has changed since they were set."""
+
+    def __init__(self):
+        self.same = set()       # frozenset({a, b}): a and b may be the same object or views
+        self.holds = set()      # (c, a): the container c may hold a's object
+        self.stale = {}         # name -> (line of the write, the name written into)
+
+    def copy(self):
+        other = _Sharing()
+        other.same, other.holds, other.stale = set(self.same), set(self.holds), dict(self.stale)
+        return other
+
+    def key(self):
+        return self.same, self.holds, set(self.stale)
+
+    def shared_with(self, name):
+        return {n for pair in self.same if name in pair for n in pair} - {name}
+
+    def containers_of(self, names):
+        """The containers that hold any of `names`, or hold such a container, and so on."""
+        found, todo = set(), set(names)
+        while todo:
+            held = todo.pop()
+            for container, item in self.holds:
+                if item == held and container not in found:
+                    found.add(container)
+                    todo.add(container)
+        return found
+
+    def forget(self, name):
+        """`name` is assigned again: it shares nothing any more."""
+        self.same = {pair for pair in self.same if name not in pair}
+        self.holds = {pair for pair in self.holds if name not in pair}
+        self.stale.pop(name, None)
+
+    def share(self, name, source):
+        """`name` is now the object of `source` (or a view of it)."""
+        for other in self.shared_with(source) | {source}:
+            if other != name:
+                self.same.add(frozenset((name, other)))
+        for container in self.containers_of([source]):
+            self.holds.add((container, name))
+        for container, item in list(self.holds):
+            if container == source:
+                self.holds.add((name, item))
+
+    def hold(self, container, item):
+        for other in self.shared_with(item) | {item}:
+            self.holds.add((container, other))
+
+    def write(self, base, line):
+        """A write into `base`'s object: every other name that sees it is now stale."""
+        seen = self.shared_with(base)
+        for name in seen | self.containers_of(seen | {base}):
+            if name != base:
+                self.stale.setdefault(name, (line, base))
+
+
+def _join(states):
+    states = [s for s in states if s is not None]
+    if not states:
+        return None
+    result = states[0].copy()
+    for state in states[1:]:
+        result.same |= state.same
+        result.holds |= state.holds
+        for name, where in state.stale.items():
+            result.stale.setdefault(name, where)
+    return result
 
 
 class AliasCheck:
     """Normalizer methods (a mixin of normalize.Normalizer)."""
 
     def check_aliasing(self):
-        """An array or list written in place must not be seen through another name.
-
-        A view or alias of it (`v = y[1:]`, `z = y`, `lst.append(y)`) must be a
-        temporary that the very next statement consumes in a new array (as in
-        `y[i] = y[i - 1] * 2`), so that no write can come between: a view read after
-        the write would see values the derivative attributes to the old ones.
-        """
+        """Refuse a read of a name that a write through another name has changed."""
         if not self.writes:
             return
-        placed = {}             # id(stmt) -> (block, index)
-        for block in walk.blocks(self.body):
-            for i, stmt in enumerate(block):
-                placed[id(stmt)] = (block, i)
-        flat = [s for s in walk.statements(self.body)]
-        for base, line in self.writes:
-            family = {base}
-            changed = True
-            while changed:
-                changed = False
-                for stmt in flat:
-                    target = self.alias_target(stmt, family)
-                    if target is not None and target not in family:
-                        family.add(target)
-                        changed = True
-            for member in sorted(family - {base}):
-                if not self.consumed_at_once(member, flat, placed, family):
-                    self.line = line
-                    raise self.error(
-                        f"this writes into `{_user_name(base)}` in place, and "
-                        f"`{_user_name(member)}` refers to the same memory (a view, a copy of "
-                        "the name, or a list holding it) and is read after the write could "
-                        "change it",
-                        hint=f"Copy what `{_user_name(member)}` should keep "
-                             f"(`.copy()`), or build a new array instead of writing.")
+        self._loop_exits = []
+        self._alias_block(self.body, _Sharing())
 
-    def alias_target(self, stmt, family):
-        """The name `stmt` makes share memory with a name in `family`, if any."""
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            value = stmt.value
-            if self.makes_new_object(value):
+    def _alias_block(self, block, state):
+        for stmt in block:
+            if state is None:           # after a `break`: not reached
                 return None
-            if isinstance(value, gast.Attribute) and value.attr in _NOT_VIEWS:
-                return None
-            if set(syntax.names_in(value, "load")) & family:
-                return stmt.targets[0].id
-        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
-                and isinstance(stmt.value.func, gast.Attribute) \
-                and stmt.value.func.attr == "append" and stmt.value.args \
-                and set(syntax.names_in(stmt.value.args[0], "load")) & family:
-            return stmt.value.func.value.id
-        return None
+            state = self._alias_statement(stmt, state)
+        return state
 
-    def consumed_at_once(self, name, flat, placed, family):
-        """Is every read of `name` before any write into `family` that could follow its
-        definition? (Defined once; read later in the same block, nothing writing into
-        the family in between; or never read.)"""
-        defs = [s for s in flat if name in walk.stores(s)]
-        uses = {id(s) for s in flat if name in syntax.names_in(s, "load")
-                and not isinstance(s, (gast.If, gast.For, gast.While))
-                and not anno.get(s, "carry")}     # a copy into a loop or join name: its own check
-        if not uses:
-            return True
-        if len(defs) != 1 or id(defs[0]) not in placed:
-            return False
-        block, i = placed[id(defs[0])]
-        for stmt in block[i + 1:]:
-            inside = list(walk.statements([stmt]))
-            found = uses & {id(s) for s in inside}
-            writes = any(_writes_into(s, family) for s in inside)
-            if found:
-                if writes and isinstance(stmt, (gast.If, gast.For, gast.While)):
-                    return False
-                uses -= found
-                if not uses:
-                    return True
-            elif writes:
-                return False
-        return False
+    def _alias_statement(self, stmt, state):
+        if isinstance(stmt, gast.If):
+            self._alias_reads(stmt.test, state, stmt)
+            return _join([self._alias_block(stmt.body, state.copy()),
+                          self._alias_block(stmt.orelse, state.copy())])
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self._alias_loop(stmt, state)
+        if isinstance(stmt, gast.Break):
+            self._loop_exits[-1].append(state)
+            return None
+        self._alias_reads(stmt, state, stmt)
+        line = anno.get(stmt, "line")
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Subscript):
+                state.write(target.value.id, line)
+                return state
+            written = anno.get(stmt, "inplace_of")
+            if written is not None:
+                state.write(written, line)
+            sources = [written] if written is not None else self._alias_sources(stmt)
+            names = syntax.names_in(target, "store")
+            for name in names:
+                state.forget(name)
+            for name in names:
+                for source in sources:
+                    state.share(name, source)
+            return state
+        if _is_append(stmt):
+            base = stmt.value.func.value.id
+            state.write(base, line)
+            for item in syntax.names_in(stmt.value.args[0], "load"):
+                state.hold(base, item)
+        return state
+
+    def _alias_loop(self, stmt, state):
+        if isinstance(stmt, gast.For):
+            self._alias_reads(stmt.iter, state, stmt)
+        head = state
+        while True:
+            self._loop_exits.append([])
+            entry = head.copy()
+            if isinstance(stmt, gast.For):
+                for name in syntax.names_in(stmt.target, "store"):
+                    entry.forget(name)
+            end = self._alias_block(stmt.body, entry)
+            exits = self._loop_exits.pop()
+            after = _join([head, end])
+            if after.key() == head.key():
+                break
+            head = after
+        # a `for` may run out at its head; a normalized `while True` leaves only by `break`
+        return _join(([head] if isinstance(stmt, gast.For) else []) + exits)
+
+    def _alias_sources(self, stmt):
+        """The names whose memory the value assigned by `stmt` may share."""
+        value = stmt.value
+        if anno.get(stmt, "fresh") or self.makes_new_object(value):
+            return []
+        if isinstance(value, gast.Attribute) and value.attr in _NOT_VIEWS:
+            return []
+        if isinstance(value, gast.Call):
+            func = anno.get(value.func, "object")
+            if func is None:
+                func = self.parsed.scope.resolve(value.func, self.user_locals | self.temps)
+            try:
+                if func in _UNSHARED_CALLS:
+                    return []
+            except TypeError:           # an unhashable callee
+                pass
+        return syntax.names_in(value, "load")
+
+    def _alias_reads(self, node, state, stmt):
+        for name in syntax.names_in(node, "load"):
+            if name in state.stale:
+                write_line, base = state.stale[name]
+                self.line = write_line
+                read = anno.get(stmt, "line")
+                when = f"on line {read}" + (", in a later iteration of the loop"
+                                            if read is not None and read <= write_line else "")
+                raise self.error(
+                    f"this writes into `{_user_name(base)}` in place, and `{_user_name(name)}` "
+                    "refers to the same memory (a view, a copy of the name, or a list holding "
+                    f"it) and is read after the write, {when}",
+                    hint=f"Copy what `{_user_name(name)}` should keep (`.copy()`), or build a "
+                         "new array instead of writing.")
 
 
-_NOT_VIEWS = {"shape", "ndim", "size", "dtype", "strides", "itemsize", "nbytes"}
+def _is_append(stmt):
+    value = getattr(stmt, "value", None)
+    return isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) \
+        and isinstance(value.func, gast.Attribute) and value.func.attr == "append" \
+        and isinstance(value.func.value, gast.Name) and value.args
 
 
 def _user_name(version):
     return naming.base_name(version)
-
-
-def _writes_into(stmt, family):
-    """Is `stmt` an in-place write (item assignment, append, `+=`) into a name of `family`?"""
-    if anno.get(stmt, "inplace_of") in family:
-        return True
-    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-        return stmt.targets[0].value.id in family
-    value = getattr(stmt, "value", None)
-    if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) \
-            and isinstance(value.func, gast.Attribute) and value.func.attr == "append":
-        return isinstance(value.func.value, gast.Name) and value.func.value.id in family
-    return False
-
-

@@ -12,6 +12,7 @@ returns whether it changed anything; `optimize` repeats them until none does.
 from __future__ import annotations
 
 import collections
+import math
 import inspect
 import types
 
@@ -42,6 +43,8 @@ class _Folder(gast.NodeTransformer):
                 value = eval(compile(code, "<fold>", "eval"), {"__builtins__": {}})  # noqa: S307
             except Exception:
                 return node
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                return node                 # nan, inf and complex have no literal
             self.changed = True
             return syntax.const(value)
         if isinstance(node.op, (gast.Pow, gast.Mult, gast.Div)) and _is_one(right):

@@ -8,6 +8,7 @@ this one module means a change in `gast` or `ast` touches one file.
 from __future__ import annotations
 
 import ast
+import math
 import copy
 
 import gast
@@ -122,13 +123,24 @@ def unparse(node):
     """Python source for a gast node (statement list, statement or expression)."""
     if isinstance(node, list):
         return "\n".join(unparse(n) for n in node)
-    tree = gast.gast_to_ast(node)
-    ast.fix_missing_locations(tree)
-    return ast.unparse(tree)
+    return ast.unparse(to_ast(node))
+
+
+class _SignedConstants(ast.NodeTransformer):
+    """A negative number as `-(number)`, so that printing parenthesizes it where it binds
+    less tightly than its context: `(-1.4) ** 2`, not `-1.4 ** 2`."""
+
+    def visit_Constant(self, node):
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                value < 0 or (value == 0 and math.copysign(1.0, value) < 0)):
+            return ast.copy_location(ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value)),
+                                     node)
+        return node
 
 
 def to_ast(node):
-    tree = gast.gast_to_ast(node)
+    tree = _SignedConstants().visit(gast.gast_to_ast(node))
     return ast.fix_missing_locations(tree)
 
 

@@ -129,9 +129,26 @@ def _recompute(normal_loop, name, loop):
     return True
 
 
+def _written_in_place(block):
+    """Names whose arrays or lists a block writes into (`y[i] = v`, `y += v`, append)."""
+    found = set()
+    for stmt in statements(block):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) \
+                and isinstance(stmt.targets[0].value, gast.Name):
+            found.add(stmt.targets[0].value.id)
+        elif anno.get(stmt, "inplace_of"):
+            found.add(anno.get(stmt, "inplace_of"))
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
+                and isinstance(stmt.value.func, gast.Attribute) \
+                and isinstance(stmt.value.func.value, gast.Name):
+            found.add(stmt.value.func.value.id)
+    return found
+
+
 def _recomputable(names, loop, assigned):
     """Names cheaper to take again than to keep: `v = xs[t]`, a view of an array the loop
-    does not assign, at the loop's index (which the reversed loop sets again)."""
+    neither assigns nor writes into, at the loop's index (which the reversed loop sets
+    again)."""
     index = set(syntax.names_in(loop.target, "store")) if isinstance(loop, gast.For) else set()
     defs = _definitions(loop.body)
     found = []
@@ -221,7 +238,8 @@ def plan(derivative, resolve):
         assigned.discard(derivative.tape)
         names = sorted((reads.value | reads.meta) & assigned)
         meta = {n for n in names if n not in reads.value}
-        for name in _recomputable(names, loop, assigned):
+        changing = assigned | _views(derivative.body, _written_in_place(loop.body))
+        for name in _recomputable(names, loop, changing):
             changed |= _recompute(segment.loop, name, loop)
             names.remove(name)
         old = (syntax.unparse(segment.pushes), syntax.unparse(segment.pop))

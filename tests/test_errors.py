@@ -50,6 +50,11 @@ CASES = [
      "loop over `iter(...)`"),
     ("view_read_after_write", srcgrad.UnsupportedSyntaxError, "y[0] = 5.0",
      "refers to the same memory"),
+    ("list_holds_a_written_array", srcgrad.UnsupportedSyntaxError, "y[0] = 2.0",
+     "`parts` refers to the same memory"),
+    ("view_read_in_the_next_iteration", srcgrad.UnsupportedSyntaxError, "y[0] = total",
+     "`v` refers to the same memory (a view, a copy of the name, or a list holding it) and "
+     "is read after the write, on line"),
     ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x",
      "before it is assigned"),
 ]

@@ -80,3 +80,8 @@ def test_dead_code_keeps_what_is_live_after_a_break():
         return x_2
     """)
     assert run_pass(PASSES[optimize.DeadCode], code).count("x_2 = x_4") == 2
+
+
+def test_folded_negative_numbers_print_with_parentheses():
+    folded = run_pass(PASSES[optimize.ConstantFold], "d = g / ((0.2 - 1.6) ** 2 + 1.0)")
+    assert eval(folded.split("= ", 1)[1], {"g": 1.0}) == 1.0 / ((0.2 - 1.6) ** 2 + 1.0)

@@ -365,3 +365,27 @@ def break_after_an_update(x, s):
             if np.sum(x) < 10.0:
                 break
     return np.sum(x) + np.sum(np.sin(x) ** 2)
+
+
+def writes_into_a_new_array_each_iteration(x, y, s):
+    # `w` is a new array before each write: the carry copy `w = w_2` shares nothing
+    # with the next iteration's array, so no write is seen through another name
+    w = x * 1.0
+    n = 0
+    while n < 2:
+        n = n + 1
+        for i in range(2):
+            w = w * 0.5 + y
+            w[i] = s * w[i + 1]
+    return np.sum(w ** 2)
+
+
+def reads_and_writes_an_array_in_a_loop(x):
+    # w[[1, 0, 3, 2]] is read before the write in each iteration: its reverse must see w
+    # as it was then, not take the view again from the array as it is at the end
+    w = x * 1.0
+    n = 0
+    while n < 2:
+        n = n + 1
+        w[1:3] += np.log1p(w[[1, 0, 3, 2]] ** 2)[0:2]
+    return np.sum(w * x)

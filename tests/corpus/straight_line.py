@@ -269,3 +269,8 @@ def namedtuple_param(named, X):
 
 def unused_entries(params, config):
     return np.sum(params["W"]) * config["scale"]
+
+
+def folded_negative_base(x):
+    # the rule's constant folds to -1.4 ** 2 unless the printer parenthesizes (-1.4)
+    return np.sum(x / ((0.2 - 1.6) ** 2 + 1.0))
