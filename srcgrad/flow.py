@@ -251,9 +251,40 @@ def _fallthrough_blocks(block):
     return [block]
 
 
+def undefined_carry_sources(body, defined):
+    """Versions that a carry copy may read on a path where Python has not defined them yet
+    (a loop variable before its first iteration, a name set on one branch only). Each is
+    set to None up front (`placeholder`), so that the copy does not fail; the program
+    itself never reads them there, or Python would fail too."""
+    found = set()
+
+    def walk(block, defined):
+        defined = set(defined)
+        for stmt in block:
+            if isinstance(stmt, gast.If):
+                flows = [(walk(branch, defined), desugar._always_jumps(branch))
+                         for branch in (stmt.body, stmt.orelse)]
+                flows = [names for names, jumps in flows if not jumps]
+                if flows:
+                    defined = set.intersection(*flows)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                walk(stmt.body, defined | set(syntax.names_in(
+                    getattr(stmt, "target", syntax.const(0)), "store")))
+            elif isinstance(stmt, gast.Assign):
+                if anno.get(stmt, "carry") and isinstance(stmt.value, gast.Name) \
+                        and stmt.value.id not in defined:
+                    found.add(stmt.value.id)
+                defined |= set(n for t in stmt.targets for n in syntax.names_in(t, "store"))
+        return defined
+
+    walk(body, defined)
+    return found
+
+
 def annotate_definedness(body, defined):
     """Mark each if and loop with the names defined on every path before it ('defined').
-    Returns the names defined after `body` on paths that fall through."""
+    Returns the names defined after `body` on paths that fall through. A placeholder
+    (`v = None`, see undefined_carry_sources) does not count."""
     defined = set(defined)
     for stmt in body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
@@ -266,6 +297,6 @@ def annotate_definedness(body, defined):
         elif isinstance(stmt, (gast.For, gast.While)):
             annotate_definedness(stmt.body, defined | set(syntax.names_in(
                 getattr(stmt, "target", syntax.const(0)), "store")))
-        elif isinstance(stmt, gast.Assign):
+        elif isinstance(stmt, gast.Assign) and not anno.get(stmt, "placeholder"):
             defined |= set(n for t in stmt.targets for n in syntax.names_in(t, "store"))
     return defined

@@ -32,7 +32,7 @@ from . import annotations as anno
 from . import desugar, naming, runtime, syntax
 from .aliasing import AliasCheck
 from .errors import UnsupportedSyntaxError
-from .flow import ControlFlow, annotate_definedness
+from .flow import ControlFlow, annotate_definedness, undefined_carry_sources
 from .lowering import Lowering, assigned_names
 
 # Callables that always return a new object (never a view of an argument).
@@ -474,6 +474,10 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             self.body.insert(0, copy)
             if isinstance(self.output, gast.Name) and self.output.id == param:
                 self.output = syntax.name(mine)
+        for name in sorted(undefined_carry_sources(self.body, self.params), reverse=True):
+            placeholder = syntax.assign(name, syntax.const(None))
+            anno.tag(placeholder, line=self.tree.lineno, role="primal", placeholder=True)
+            self.body.insert(0, placeholder)
         self.check_aliasing()
         annotate_definedness(self.body, self.params)
         output = self.output.id if isinstance(self.output, gast.Name) \

@@ -178,8 +178,20 @@ class DeadCode:
                     self.changed = True
                     continue
                 live.discard(target)
+            elif self.is_unread_accumulation(stmt, live):
+                del body[i]
+                self.changed = True
+                continue
             live.update(loads(stmt))
         return live
+
+    @staticmethod
+    def is_unread_accumulation(stmt, live):
+        """`dv += ...` into an adjoint nothing reads later. Adjoints are added into in place
+        only when they own their buffer (see accumulate.py), so no other name sees it."""
+        return isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name) \
+            and stmt.target.id not in live and anno.get(stmt, "role") == "adjoint" \
+            and not anno.get(stmt, "impure")
 
     def loop(self, stmt, live_after):
         """Names live before a loop; removes what no iteration, nor the code after, reads."""

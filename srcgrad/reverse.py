@@ -53,10 +53,6 @@ class Derivative:
     tape: str               # the tape's name
 
 
-# helpers whose result is a new object that keeps no reference to their arguments
-# helpers that do not keep their arguments (pop_adjoint takes an item off a list)
-
-
 def function_name(unit, wrt):
     parts = "_".join("d" + w for w in wrt) if wrt else "dnothing"
     return f"d{unit.name}_{parts}" if len(wrt) <= 3 else f"grad_{unit.name}"
@@ -289,9 +285,6 @@ class Reverse(Accumulate, ReverseFlow):
         anno.set(undo, "restore_of", base)
         return out
 
-    # -- blocks and control flow ---------------------------------------------------------------
-
-
     # -- the whole function ----------------------------------------------------------------------
 
     def run(self):
@@ -306,7 +299,7 @@ class Reverse(Accumulate, ReverseFlow):
         self.line = anno.get(returned, "line")
         grads = []
         for w in self.wrt:
-            if w in self.names and self.states[self.names[w]].set:
+            if w in self.names and self.states.get(self.names[w], _Adj()).set:
                 grads.append(syntax.name(self.names[w]))
             else:
                 grads.append(syntax.const(None))

@@ -82,6 +82,13 @@ def test_dead_code_keeps_what_is_live_after_a_break():
     assert run_pass(PASSES[optimize.DeadCode], code).count("x_2 = x_4") == 2
 
 
+def test_dead_code_drops_unread_adjoint_accumulations_only():
+    code = "ds = g * s\nds += g * s\ny += ds\nreturn g"
+    assert run_pass(PASSES[optimize.DeadCode], code) == "return g"
+    # a primal in-place update may write into an array its caller sees
+    assert "y += v" in run_pass(PASSES[optimize.DeadCode], "y += v\nreturn g", role="primal")
+
+
 def test_folded_negative_numbers_print_with_parentheses():
     folded = run_pass(PASSES[optimize.ConstantFold], "d = g / ((0.2 - 1.6) ** 2 + 1.0)")
     assert eval(folded.split("= ", 1)[1], {"g": 1.0}) == 1.0 / ((0.2 - 1.6) ** 2 + 1.0)

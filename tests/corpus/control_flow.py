@@ -389,3 +389,48 @@ def reads_and_writes_an_array_in_a_loop(x):
         n = n + 1
         w[1:3] += np.log1p(w[[1, 0, 3, 2]] ** 2)[0:2]
     return np.sum(w * x)
+
+
+def _first(u, w):
+    return u
+
+
+def _soft(u, w):
+    return np.tanh(u * w) + u * 0.5
+
+
+def argument_updated_but_unused(x, y, s):
+    # y is updated in the loop but never reaches the result: its gradient is zero (the
+    # loop's reverse leaves dy unset, which must not be mistaken for a missing name)
+    w = x * 1.0
+    s = s * 0.5 + np.sin(np.mean(w[::-1]))
+    n = 0
+    while n < 1:
+        n = n + 1
+        v = np.tanh(np.exp(np.tanh(y))) - np.sqrt((x / 2.96) ** 2 + 1.0)
+        if 1.8 > w @ y:
+            w[1:3] += _first(x, _soft(np.cos(v), np.exp(np.tanh(w))))[0:2]
+            if np.sin(np.mean(v * 1.1)) > np.mean(np.log1p(x[[1, 0, 3, 2]] ** 2)):
+                break
+            y = y * 0.5 + v[::-1]
+        else:
+            continue
+    return np.sum(x) + s * s
+
+
+def loop_variable_read_before_its_loop_runs(x, y, s):
+    # the join after the inner loop copies `i`, which is undefined on the paths that skip
+    # the loop through break or continue: those paths must not fail
+    n = 0
+    while n < 1:
+        n = n + 1
+        if 1.8 > y[0]:
+            if 1.3 > np.sum(np.sqrt(y ** 2 + 1.0)):
+                break
+            if np.mean(x + x) * np.mean(x[::-1]) > s:
+                continue
+        for i in range(1):
+            x = x * 0.5 + y
+            if np.mean(np.tanh(x) / 3.25) > i * 0.5 + i * 0.5:
+                break
+    return np.sum(x) + s
