@@ -1,4 +1,4 @@
-"""The public transformations: grad, value_and_grad, vjp, source.
+"""The public transformations: grad, value_and_grad, vjp, jvp, source.
 
 Names and semantics follow JAX. `grad(f)` returns a callable that compiles
 the gradient of `f` on first use (so that `f` may call functions defined
@@ -36,15 +36,16 @@ def _structural(value):
 class _Generated:
     """One instance of a generated gradient module, bound to a function's live names."""
 
-    def __init__(self, fun, argnums, has_aux):
+    def __init__(self, fun, argnums, has_aux, mode="reverse"):
         self.fun = fun
         self.argnums = argnums
         self.has_aux = has_aux
+        self.mode = mode
         self.entry = None
         self.fn = None
 
     def load(self):
-        self.entry = compiler.compiled(self.fun, self.argnums, self.has_aux)
+        self.entry = compiler.compiled(self.fun, self.argnums, self.has_aux, self.mode)
         self.fn, spaces = emit.instantiate(self.entry.code, self.entry.generated, self.fun)
         self.refs = [(namespace, scope, name, namespace.get(name, parse.MISSING))
                      for namespace, scope, names in spaces for name in names]
@@ -242,10 +243,78 @@ def vjp(fun, *primals, has_aux=False):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _definition(fun):
+    code = getattr(fun, "__code__", None)
+    return Location(code.co_filename, code.co_firstlineno) if code is not None else None
+
+
+def _check_tangent(fun, i, primal, tangent):
+    """A tangent must have its primal's structure, and each float leaf's shape and dtype."""
+    where = _definition(fun)
+    name = getattr(fun, "__name__", "the function")
+    if pytree.structure(tangent) != pytree.structure(primal):
+        raise ShapeMismatchError(
+            f"jvp of {name}: the tangent of argument {i} has the structure "
+            f"{pytree.structure(tangent)}, its primal {pytree.structure(primal)}", where,
+            hint="Give each argument a tangent of the same structure, shape and dtype.")
+    for t, p in zip(pytree.leaves(tangent), pytree.leaves(primal)):
+        if not pytree.is_inexact(p):
+            continue
+        if np.shape(t) != np.shape(p):
+            raise ShapeMismatchError(
+                f"jvp of {name}: argument {i} has a tangent of shape {np.shape(t)} for a value "
+                f"of shape {np.shape(p)}", where,
+                hint="Give each argument a tangent of the same structure, shape and dtype.")
+        weak = type(t) in (float, int)        # a Python number takes its primal's dtype
+        if not weak and np.result_type(t) != np.result_type(p):
+            raise ShapeMismatchError(
+                f"jvp of {name}: argument {i} has a tangent of dtype {np.result_type(t)} for a "
+                f"value of dtype {np.result_type(p)}", where,
+                hint=f"Cast the tangent: np.asarray(t, dtype={np.result_type(p)}).")
+
+
+def _tangent_leaves(primal, tangent):
+    """The tangent, with zeros at the primal's integer leaves (they carry none)."""
+    from .runtime import zero_tangent
+    values = [t if pytree.is_inexact(p) else zero_tangent(p)
+              for t, p in zip(pytree.leaves(tangent), pytree.leaves(primal))]
+    return pytree.rebuild(primal, values)
+
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """`(out, tangent_out)`: `fun(*primals)` and its derivative along `tangents`.
+
+    `tangents` has one entry per primal, of the same structure, shapes and
+    dtypes (forward mode: the generated code carries each value's tangent next
+    to it). With `has_aux=True`, `fun` returns `(out, aux)` and jvp returns
+    `(out, tangent_out, aux)`.
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    impl, bound = _unbind(fun)
+    if len(primals) != len(tangents):
+        raise ShapeMismatchError(f"jvp of {getattr(fun, '__name__', fun)}: {len(primals)} "
+                                 f"primal(s) but {len(tangents)} tangent(s)", _definition(impl))
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        _check_tangent(impl, i, p, t)
+    argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
+    if not argnums:
+        raise ArgnumsError(f"jvp of {fun.__name__}: none of the primals holds a "
+                           "floating-point value")
+    fn = _Generated(impl, argnums, has_aux, mode="forward").function()
+    given = [_tangent_leaves(primals[i - len(bound)], tangents[i - len(bound)])
+             for i in argnums]
+    out, tangent_out = fn(*given, *bound, *primals)
+    if has_aux:
+        return out[0], tangent_out, out[1]
+    return out, tangent_out
+
+
 def source(fun, argnums=0, mode="reverse", has_aux=False, stage="optimized"):
-    """The generated source of `fun`'s derivative (or of an earlier stage) as text."""
-    if mode != "reverse":
-        raise NotImplementedError(f"mode={mode!r}: only reverse mode exists yet")
+    """The generated source of `fun`'s derivative (or of an earlier stage) as text.
+
+    mode: "reverse" (the gradient) or "forward" (the Jacobian-vector product)."""
+    if mode not in compiler.MODES:
+        raise ValueError(f"mode must be one of {compiler.MODES}, got {mode!r}")
     if isinstance(fun, GradFunction):
         nums, has_aux, fun = fun.argnums, fun.has_aux, fun._generated.fun
     else:
@@ -254,8 +323,8 @@ def source(fun, argnums=0, mode="reverse", has_aux=False, stage="optimized"):
     if stage not in compiler.STAGES:
         raise ValueError(f"stage must be one of {compiler.STAGES}, got {stage!r}")
     if stage == "optimized":
-        return compiler.compiled(fun, nums, has_aux).generated.source
-    return compiler.pipeline(fun, nums, has_aux, stop_after=stage)
+        return compiler.compiled(fun, nums, has_aux, mode).generated.source
+    return compiler.pipeline(fun, nums, has_aux, stop_after=stage, mode=mode)
 
 
-__all__ = ["grad", "value_and_grad", "vjp", "source", "GradFunction"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "source", "GradFunction"]

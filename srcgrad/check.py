@@ -1,7 +1,8 @@
 """check_grads: compare derivatives with central finite differences.
 
 Along a random direction `v` in the inputs and a random cotangent `u` on the
-output, the reverse-mode number <vjp(u), v> must equal the finite difference
+output, the reverse-mode number <vjp(u), v> and the forward-mode number
+<u, jvp(v)> must each equal the finite difference
 (<u, f(x + eps v)> - <u, f(x - eps v)>) / (2 eps). One direction checks every
 input at once, as autograd's and JAX's `check_grads` do.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import pytree
-from .api import vjp
+from .api import jvp, vjp
 from .errors import SrcgradError
+from .runtime import zero_tangent
 
 _DEFAULTS = {  # dtype of the inputs -> (eps, rtol, atol)
     np.dtype(np.float64): (1e-6, 1e-5, 1e-7),
@@ -54,13 +56,14 @@ def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=No
     """Raise AssertionError if `fun`'s derivatives at `args` disagree with finite differences.
 
     args: a tuple of arguments (floats, arrays, or pytrees of them; integer
-    leaves are held fixed). modes: ("rev",), reverse mode. order: 1.
+    leaves are held fixed). modes: "rev" (reverse mode, vjp), "fwd" (forward
+    mode, jvp). order: 1.
     """
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
-    unknown = [m for m in modes if m not in ("rev",)]
+    unknown = [m for m in modes if m not in ("rev", "fwd")]
     if unknown or order != 1:
-        raise SrcgradError(f"check_grads(order={order}, modes={modes}): only order=1 in "
-                           "reverse mode ('rev') is available")
+        raise SrcgradError(f"check_grads(order={order}, modes={modes}): order=1 in modes "
+                           "'fwd' and 'rev' is available")
     args = tuple(args)
     leaves = [leaf for arg in args for leaf in pytree.leaves(arg) if pytree.is_inexact(leaf)]
     if not leaves:
@@ -76,9 +79,41 @@ def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=No
         direction.append(pytree.rebuild(arg, values) if any(v is not None for v in values)
                          else None)
 
+    out = fun(*args)
+    u = [_random_like(rng, leaf) for leaf in pytree.leaves(out)]
+    plus = pytree.leaves(fun(*_perturb(args, direction, eps)))
+    minus = pytree.leaves(fun(*_perturb(args, direction, -eps)))
+    numeric = (_vdot(u, plus) - _vdot(u, minus)) / (2 * eps)
+    for mode in modes:
+        if mode == "rev":
+            analytic = _reverse(fun, args, direction, u)
+        else:
+            analytic = _forward(fun, args, direction, u)
+        if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
+            what = "reverse" if mode == "rev" else "forward"
+            raise AssertionError(
+                f"{what}-mode derivative of {getattr(fun, '__name__', fun)} disagrees with "
+                f"finite differences along a random direction: {analytic!r} (srcgrad) vs "
+                f"{numeric!r} (central differences, eps={eps}); rtol={rtol}, atol={atol}")
+
+
+def _forward(fun, args, direction, u):
+    """<u, jvp(fun, args, direction)>."""
+    tangents = []
+    for arg, v in zip(args, direction):
+        if v is None:
+            tangents.append(arg)         # no float leaves: ignored
+            continue
+        values = [dv if dv is not None else zero_tangent(leaf)
+                  for leaf, dv in zip(pytree.leaves(arg), pytree.leaves_like(v, arg))]
+        tangents.append(pytree.rebuild(arg, values))
+    _, t_out = jvp(fun, args, tangents)
+    return _vdot(u, pytree.leaves_like(t_out, t_out))
+
+
+def _reverse(fun, args, direction, u):
+    """<vjp(fun, args)(u), direction>."""
     out, vjp_fn = vjp(fun, *args)
-    out_leaves = pytree.leaves(out)
-    u = [_random_like(rng, leaf) for leaf in out_leaves]
     cotangent = pytree.rebuild(out, u)
     analytic = 0.0
     for ct, v, arg in zip(vjp_fn(cotangent), direction, args):
@@ -90,11 +125,4 @@ def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=No
             raise AssertionError(f"{getattr(fun, '__name__', fun)}: a floating-point argument "
                                  "got no cotangent")
         analytic += _vdot([c for c, _ in pairs], [dv for _, dv in pairs])
-    plus = pytree.leaves(fun(*_perturb(args, direction, eps)))
-    minus = pytree.leaves(fun(*_perturb(args, direction, -eps)))
-    numeric = (_vdot(u, plus) - _vdot(u, minus)) / (2 * eps)
-    if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
-        raise AssertionError(
-            f"reverse-mode derivative of {getattr(fun, '__name__', fun)} disagrees with finite "
-            f"differences along a random direction: {analytic!r} (srcgrad) vs {numeric!r} "
-            f"(central differences, eps={eps}); rtol={rtol}, atol={atol}")
+    return analytic

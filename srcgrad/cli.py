@@ -1,6 +1,7 @@
 """The `srcgrad` command (also `python -m srcgrad`).
 
-    srcgrad show model.py:loss --argnums 0,1 [--stage parsed|normalized|raw|optimized]
+    srcgrad show model.py:loss --argnums 0,1 [--mode reverse|forward]
+                 [--stage parsed|normalized|raw|optimized]
 
 prints the generated derivative source, highlighted on a terminal and plain
 when piped (or with NO_COLOR set, or --color never).
@@ -16,7 +17,7 @@ import sys
 
 from . import __version__
 from .api import source
-from .compiler import STAGES
+from .compiler import MODES, STAGES
 from .errors import SrcgradError
 from .highlight import highlight
 
@@ -75,7 +76,9 @@ def build_parser():
     show.add_argument("--argnums", default="0", help="argument positions, e.g. 0 or 0,1")
     show.add_argument("--stage", choices=STAGES, default="optimized",
                       help="print the source after this stage (default: optimized)")
-    show.add_argument("--mode", choices=("reverse",), default="reverse")
+    show.add_argument("--mode", choices=MODES, default="reverse",
+                      help="reverse (the gradient, default) or forward (the Jacobian-vector "
+                           "product)")
     show.add_argument("--has-aux", action="store_true",
                       help="the function returns (value, aux); differentiate the value")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto")

@@ -11,20 +11,24 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
-from . import (analysis, cache, emit, fence, normalize, optimize, parse, program, reverse,
-               syntax, templates)
+from . import (analysis, cache, emit, fence, forward, normalize, optimize, parse, program,
+               reverse, syntax, templates)
 from .errors import ArgnumsError, Location
 
 STAGES = ("parsed", "normalized", "raw", "optimized")
 
 
-def describe_options(argnums, wrt, has_aux):
+MODES = ("reverse", "forward")
+
+
+def describe_options(argnums, wrt, has_aux, mode="reverse"):
     text = f"argnums={argnums[0] if len(argnums) == 1 else argnums}"
-    text += " (the gradient with respect to " + ", ".join(wrt) + ")" if wrt else ""
+    what = "the gradient" if mode == "reverse" else "forward mode, the tangent"
+    text += f" ({what} with respect to " + ", ".join(wrt) + ")" if wrt else ""
     return text + (", has_aux=True" if has_aux else "")
 
 
-def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
+def pipeline(fun, argnums, has_aux=False, stop_after="optimized", mode="reverse"):
     """fun -> generated module (emit.Generated), or the source text after `stop_after`."""
     parsed = fence.check(parse.parse_function(fun))
     if stop_after == "parsed":
@@ -35,12 +39,17 @@ def pipeline(fun, argnums, has_aux=False, stop_after="optimized"):
     wrt = [unit.params[i] for i in argnums]
     activity = analysis.analyze(unit, wrt)
     calls = program.Program()
-    calls.functions.append(None)           # the gradient itself comes first
-    derivative = reverse.Reverse(unit, activity, wrt, program=calls, index=0).run()
-    calls.functions[0] = program.Function(fun=fun, derivative=derivative, kind="grad",
+    calls.functions.append(None)           # the derivative itself comes first
+    if mode == "forward":
+        derivative = forward.Forward(unit, activity, wrt, program=calls, index=0).run()
+        kind = "jvp"
+    else:
+        derivative = reverse.Reverse(unit, activity, wrt, program=calls, index=0).run()
+        kind = "grad"
+    calls.functions[0] = program.Function(fun=fun, derivative=derivative, kind=kind,
                                           names=(derivative.name,))
     calls.taken.add(derivative.name)
-    description = describe_options(argnums, wrt, has_aux)
+    description = describe_options(argnums, wrt, has_aux, mode)
     if stop_after != "raw":
         optimize.optimize(derivative)
     calls.drain()
@@ -89,19 +98,19 @@ class Entry:
 _MEMORY = {}
 
 
-def compiled(fun, argnums, has_aux=False):
-    """The Entry for `fun` differentiated by `argnums` (a tuple)."""
+def compiled(fun, argnums, has_aux=False, mode="reverse"):
+    """The Entry for `fun` differentiated by `argnums` (a tuple), in `mode`."""
     parse.require_function(fun)
     fence.check_signature(fun)
     scope = parse.Scope(fun)
     resolved = cache.resolution(fun, scope)
-    memory_key = (fun.__code__, argnums, has_aux, templates.user_generation(),
+    memory_key = (fun.__code__, argnums, has_aux, mode, templates.user_generation(),
                   tuple(sorted(resolved.items())))
     entry = _MEMORY.get(memory_key)
     if entry is not None:
         return entry
     info = parse.get_source(fun)
-    options = {"argnums": list(argnums), "has_aux": has_aux, "mode": "reverse"}
+    options = {"argnums": list(argnums), "has_aux": has_aux, "mode": mode}
     key_hex = cache.key(info.text, info.file, info.qualname, options, resolved,
                         templates.digest())
     path = None
@@ -116,7 +125,7 @@ def compiled(fun, argnums, has_aux=False):
         generated = emit.Generated.from_meta(*found)
         origin = "disk"
     else:
-        generated = pipeline(fun, argnums, has_aux)
+        generated = pipeline(fun, argnums, has_aux, mode=mode)
         origin = "built"
         path = str(directory / cache.file_name(info.module, info.qualname, generated.function,
                                                key_hex))

@@ -57,6 +57,8 @@ def _signature(unit, seed):
     for param in args.posonlyargs + args.args + args.kwonlyargs:
         param.annotation = None
         param.type_comment = None
+    if seed is None:
+        return args
     if args.kwonlyargs:
         args.kwonlyargs.append(syntax.name(seed, "param"))
         args.kw_defaults.append(syntax.const(1.0))
@@ -94,6 +96,8 @@ class _Printer:
 
     def comment(self, stmt, indent):
         role, line = anno.get(stmt, "role"), anno.get(stmt, "line")
+        if role == "tangent":           # forward mode: under its primal line's comment
+            role = "primal"
         if role == "return" or line is None or (role, line) == self.block:
             return
         self.block = (role, line)
@@ -174,7 +178,12 @@ def _defs(entry):
     if entry.kind == "split":
         return split(entry)
     derivative = entry.derivative
-    args = _signature(derivative.unit, derivative.seed)
+    if entry.kind == "jvp":
+        args = _signature(derivative.unit, None)
+        params = args.posonlyargs if args.posonlyargs else args.args
+        params[:0] = [syntax.name(t, "param") for t in derivative.tangent_params]
+    else:
+        args = _signature(derivative.unit, derivative.seed)
     return [syntax.function_def(derivative.name, args, derivative.body)]
 
 
@@ -287,7 +296,7 @@ def instantiate(code, generated, primal):
             fn.__kwdefaults__ = template.__kwdefaults__
             if meta["kind"] == "grad":
                 _grad_defaults(fn, user, meta["seed"])
-            elif k == 0:
+            elif k == 0:            # a callee's fwd, or a jvp: the primal's defaults
                 fn.__defaults__, fn.__kwdefaults__ = user.__defaults__, user.__kwdefaults__
             made[name] = fn
         spaces.append((namespace, scope, meta["user_refs"]))

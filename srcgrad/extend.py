@@ -1,10 +1,14 @@
 """Extending srcgrad: derivative rules written in the user's own module.
 
-    from srcgrad import adjoint, d
+    from srcgrad import adjoint, d, tangent
 
     @adjoint(my_lib.softplus)
     def softplus(y, x):
         d[x] = d[y] / (1 + numpy.exp(-x))
+
+    @tangent(my_lib.softplus)
+    def softplus_tangent(y, x):
+        d[y] = d[x] / (1 + numpy.exp(-x))
 
 A rule has the format of the files in `templates/` (their docstrings give
 it): srcgrad reads its source, it is never called. `d` exists so that the
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 
 class _AdjointMarker:
-    """`d[x]` in a rule: the adjoint of x. Only meaningful inside a rule."""
+    """`d[x]` in a rule: the adjoint (or tangent) of x. Only meaningful inside a rule."""
 
     def __getitem__(self, key):
         raise TypeError("`d[...]` only has a meaning inside a derivative rule, "
@@ -51,6 +55,20 @@ def adjoint(*primals):
     def register(rule_fn):
         from . import templates
         templates.registry().add_user_rule(rule_fn, primals)
+        return rule_fn
+    return register
+
+
+def tangent(*primals):
+    """Register the decorated function as the forward-mode rule of `primals`:
+
+        @tangent(my_lib.softplus)
+        def softplus(y, x):
+            d[y] = d[x] / (1 + numpy.exp(-x))
+    """
+    def register(rule_fn):
+        from . import templates
+        templates.registry().add_user_rule(rule_fn, primals, kind="tangent")
         return rule_fn
     return register
 

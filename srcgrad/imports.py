@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import types
 
+import gast
+
+from . import annotations as anno
 from . import syntax
+from .walk import statements
 
 
 class Imports:
@@ -56,7 +60,14 @@ class Imports:
         self.objects[name] = obj
         return name
 
-
-
     def _fresh(self, ident):
         return self.namer.fresh(ident)
+
+
+def bind_runtime_references(body, imports):
+    """Names srcgrad put in the primal code for its own helpers (`own`) get imported."""
+    for stmt in statements(body):
+        for node in gast.walk(stmt):
+            obj = anno.get(node, "object") if isinstance(node, gast.Name) else None
+            if obj is not None:
+                node.id = imports.ref(node.id, obj).id

@@ -25,6 +25,10 @@ from .walk import (COMPOUND, blocks, deep_loads, deep_stores, is_number, loads, 
                    stores)
 
 
+# Roles of derivative statements (adjoint or tangent), as opposed to primal ones.
+DERIVED = ("adjoint", "tangent")
+
+
 def _is_one(node):
     """1, or 1.0: multiplying an adjoint (a float) by either leaves it unchanged."""
     return is_number(node) and node.value == 1
@@ -73,13 +77,18 @@ class ConstantFold:
     def run(self, body):
         folder = _Folder()
         for stmt in statements(body):
-            if anno.get(stmt, "role") == "adjoint" and isinstance(stmt, gast.Assign):
+            if anno.get(stmt, "role") in DERIVED and isinstance(stmt, gast.Assign) \
+                    and not anno.get(stmt, "owns"):
                 stmt.value = folder.visit(stmt.value)
         return folder.changed
 
 
+_RESHAPERS = (runtime.unbroadcast, runtime.broadcast_like)
+
+
 class DropUnbroadcast:
-    """`unbroadcast(e, x)` is `e` when e and x provably have the same shape.
+    """`unbroadcast(e, x)` and `broadcast_like(e, x)` are `e` when e and x provably have the
+    same shape.
 
     Before::
 
@@ -110,7 +119,7 @@ class DropUnbroadcast:
             def visit_Call(inner, node):
                 nonlocal changed
                 inner.generic_visit(node)
-                if self.resolve(node.func) is runtime.unbroadcast and len(node.args) == 2:
+                if self.resolve(node.func) in _RESHAPERS and len(node.args) == 2:
                     cls = classes.of(node.args[0])
                     if cls is not None and cls == classes.of(node.args[1]):
                         changed = True
@@ -118,7 +127,7 @@ class DropUnbroadcast:
                 return node
 
         for stmt in statements(body):
-            if anno.get(stmt, "role") == "adjoint" and isinstance(stmt, gast.Assign):
+            if anno.get(stmt, "role") in DERIVED and isinstance(stmt, gast.Assign):
                 stmt.value = Rewrite().visit(stmt.value)
         return changed
 
@@ -127,7 +136,10 @@ class DeadCode:
     """Removes assignments whose value no later statement reads (side effects kept).
 
     What is live at a `break` is what is live after its loop, whatever follows
-    the `break` in its block.
+    the `break` in its block. A name that only feeds itself (`n = n + 1` in a
+    loop, with nothing else reading n) is dead too: a value is needed only when
+    it reaches something other than an assignment (a return, a condition, a
+    call kept for its effects, a write into an array) through assignments.
 
     Before::
 
@@ -149,7 +161,30 @@ class DeadCode:
         self.changed = False
         self.exits = []         # for each loop around: the names live after it (at a `break`)
         self.sweep(body, set())
+        self.drop_unneeded(body)
         return self.changed
+
+    def drop_unneeded(self, body):
+        def pure(stmt):
+            return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and not anno.get(stmt, "impure")
+        feeds, needed = {}, set()
+        for stmt in statements(body):
+            if pure(stmt):
+                feeds.setdefault(stmt.targets[0].id, set()).update(loads(stmt))
+            else:
+                needed.update(loads(stmt))
+        work = list(needed)
+        while work:
+            for name in feeds.pop(work.pop(), ()):
+                if name not in needed:
+                    needed.add(name)
+                    work.append(name)
+        for block in blocks(body):
+            kept = [s for s in block if not pure(s) or s.targets[0].id in needed]
+            if len(kept) != len(block):
+                block[:] = kept
+                self.changed = True
 
     def sweep(self, body, live):
         """Liveness, last statement first; returns the names live before `body`."""
@@ -480,7 +515,8 @@ def resolver(derivative):
 def optimize(derivative):
     """Run the passes to a fixed point, planning the tape between rounds; returns the
     derivative, edited in place."""
-    params = list(derivative.unit.params) + [derivative.seed]
+    params = list(derivative.unit.params) + [derivative.seed] + list(derivative.tangent_params)
+    params = [p for p in params if p is not None]
     seeds = [(adjoint, primal) for primal, adjoint in derivative.adjoints.items()]
     resolve = resolver(derivative)
     inactive = derivative.unit.temporaries - set(derivative.adjoints)

@@ -21,7 +21,7 @@ import inspect
 
 from . import analysis
 from . import annotations as anno
-from . import fence, naming, normalize, optimize, parse, reverse, syntax
+from . import fence, forward, naming, normalize, optimize, parse, reverse, syntax
 from .errors import UnsupportedSyntaxError
 from .walk import statements
 
@@ -32,7 +32,7 @@ class Function:
 
     fun: object                 # the user's function
     derivative: object          # reverse.Derivative, optimized
-    kind: str                   # "grad" or "split"
+    kind: str                   # "grad", "split" (a callee's fwd/bwd pair) or "jvp"
     names: tuple                # (name,) or (fwd name, bwd name)
     parent: int = None          # index of the function whose code calls this one
     reach: str = ""             # the expression that names `fun` in the parent's scope
@@ -64,14 +64,27 @@ class Program:
             self.queue.append((len(self.functions) - 1, tuple(active), location))
         return self.functions[self.requests[key]].names
 
+    def request_jvp(self, callee, active, caller_index, reach, location):
+        """The name of `callee`'s forward-mode function with the parameters `active`
+        carrying a tangent: `helper_jvp(d<active>..., <helper's own parameters>)`."""
+        key = ("jvp", callee.__code__, tuple(active), id(getattr(callee, "__closure__", None)))
+        if key not in self.requests:
+            name = self.module_name(naming.sanitize(callee.__name__) + "_jvp")
+            self.requests[key] = len(self.functions)
+            self.functions.append(Function(fun=callee, derivative=None, kind="jvp",
+                                           names=(name,), parent=caller_index, reach=reach))
+            self.queue.append((len(self.functions) - 1, tuple(active), location))
+        return self.functions[self.requests[key]].names[0]
+
     def drain(self):
         """Compile every requested callee (and what they request in turn)."""
         while self.queue:
             index, active, location = self.queue.pop(0)
             entry = self.functions[index]
-            entry.derivative = self.compile_split(entry.fun, active, index, location)
+            entry.derivative = self.compile_callee(entry, active, index, location)
 
-    def compile_split(self, fun, active, index, location):
+    def compile_callee(self, entry, active, index, location):
+        fun = entry.fun
         parsed = fence.check(parse.parse_function(fun))
         unit = normalize.normalize(parsed)
         if unit.written_params:
@@ -82,8 +95,13 @@ class Program:
                 hint=f"Make {fun.__name__} return the new value instead of writing into "
                      "its argument.")
         activity = analysis.analyze(unit, list(active))
-        derivative = reverse.Reverse(unit, activity, list(active), program=self,
-                                     index=index).run()
+        if entry.kind == "jvp":
+            derivative = forward.Forward(unit, activity, list(active), program=self,
+                                         index=index).run()
+            derivative.name = entry.names[0]
+        else:
+            derivative = reverse.Reverse(unit, activity, list(active), program=self,
+                                         index=index).run()
         optimize.optimize(derivative)
         return derivative
 

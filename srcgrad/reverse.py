@@ -32,7 +32,7 @@ from . import annotations as anno
 from . import syntax, templates
 from .errors import NoRuleError
 from .accumulate import _ARRAY_CONSTRUCTORS, Accumulate, _Adj, _in
-from .imports import Imports
+from .imports import Imports, bind_runtime_references
 from .walk import statements
 from .reverse_flow import ReverseFlow, Segment  # noqa: F401 - part of this stage's API
 from .rule import BindError
@@ -51,6 +51,8 @@ class Derivative:
     adjoints: dict          # primal name -> its adjoint's name (which has the primal's shape)
     segments: list          # tape.Segment records, for each straight run inside a loop
     tape: str               # the tape's name
+    tangent_params: list = dataclasses.field(default_factory=list)   # forward mode: the
+                            # parameters that take the inputs' tangents
 
 
 def function_name(unit, wrt):
@@ -78,7 +80,7 @@ class Reverse(Accumulate, ReverseFlow):
         self.segments = []
         self.tape = self.namer.fresh("tape")
         self.arrays = self._array_valued()
-        self._bind_runtime_references()
+        bind_runtime_references(unit.body, self.imports)
 
     # -- what may hold a container ------------------------------------------------------
 
@@ -110,14 +112,6 @@ class Reverse(Accumulate, ReverseFlow):
                     arrays.add(name)
                     changed = True
         return arrays
-
-    def _bind_runtime_references(self):
-        """Names srcgrad put in the primal code for its own helpers get imported."""
-        for stmt in statements(self.unit.body):
-            for node in gast.walk(stmt):
-                obj = anno.get(node, "object") if isinstance(node, gast.Name) else None
-                if obj is not None:
-                    node.id = self.imports.ref(node.id, obj).id
 
     # -- adjoint variables -----------------------------------------------------------------
 

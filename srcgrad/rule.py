@@ -45,6 +45,7 @@ class Rule:
     line: int
     namespace: dict       # the names the rule file imports
     primal_params: dict = dataclasses.field(default_factory=dict)  # primal -> {param: primal param}
+    kind: str = "adjoint"  # or "tangent" (forward mode)
 
     @property
     def location(self):
@@ -112,6 +113,25 @@ class Rule:
         for ident in self.global_names():
             mapping[ident] = global_ref(ident, self.namespace[ident])
         return _Instantiator(mapping, adjoint_of_result, self.result).statements(self.body)
+
+    def instantiate_tangent(self, bound, result, tangent_of_result, tangents, fresh,
+                            global_ref):
+        """A forward rule's statements for one call site: the last assigns
+        `tangent_of_result` (a Name node). `tangents`: {param: Name node of its
+        tangent}, for the arguments that have one; the terms of the others are dropped.
+        """
+        mapping = dict(bound)
+        mapping[self.result] = result
+        for stmt in self.body:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
+                        and node.id not in mapping:
+                    mapping[node.id] = syntax.name(fresh(node.id))
+        for ident in self.global_names():
+            mapping[ident] = global_ref(ident, self.namespace[ident])
+        zero = syntax.call(global_ref("zero_tangent", _zero_tangent()), [syntax.clone(result)])
+        return _TangentInstantiator(mapping, tangent_of_result, tangents, zero,
+                                    self.namespace).statements(self.body)
 
     @functools.cache
     def global_names(self):
@@ -181,6 +201,86 @@ class _Instantiator:
         if decided is False:
             return self.statements(stmt.orelse)
         return [syntax.if_(test, self.statements(stmt.body), self.statements(stmt.orelse))]
+
+
+def _zero_tangent():
+    from .runtime import zero_tangent
+    return zero_tangent
+
+
+def terms(expr):
+    """A sum as its terms: [(sign, node)] for `a + b - c`."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub)):
+        right = terms(expr.right)
+        if isinstance(expr.op, gast.Sub):
+            right = [(-sign, node) for sign, node in right]
+        return terms(expr.left) + right
+    return [(1, expr)]
+
+
+def tangent_reads(node):
+    """The arguments whose tangent `d[arg]` the expression reads."""
+    return [n.slice.id for n in gast.walk(node) if isinstance(n, gast.Subscript)
+            and isinstance(n.value, gast.Name) and n.value.id == "d"
+            and isinstance(n.slice, gast.Name)]
+
+
+class _TangentInstantiator(_Instantiator):
+    """`d[result] = t1 + t2` -> `dy = <the terms whose argument has a tangent>`."""
+
+    def __init__(self, mapping, tangent_of_result, tangents, zero, namespace):
+        super().__init__(mapping, tangent_of_result, None)
+        self.namespace = namespace
+        self.tangent_of_result = tangent_of_result
+        self.tangents = tangents
+        self.zero = zero
+
+    def statements(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, gast.If):
+                out.extend(self.if_(stmt))
+                continue
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                out.append(syntax.assign(self.mapping[target.id].id, self.expr(stmt.value)))
+                continue
+            total = None
+            parts = terms(stmt.value)
+            kept = [(sign, term) for sign, term in parts
+                    if self.tangents.get(tangent_reads(term)[0]) is not None]
+            for sign, term in kept:
+                tangent = self.tangents[tangent_reads(term)[0]]
+                if len(kept) == len(parts):     # together the terms have the result's shape
+                    term = self.unwrap_broadcast(term)
+                node = syntax.substitute(syntax.clone(term), self.mapping)
+                node = _ReplaceTangentReads(tangent).visit(node)
+                if total is None:
+                    total = node if sign > 0 else syntax.neg(node)
+                else:
+                    total = syntax.binop(total, "+" if sign > 0 else "-", node)
+            out.append(syntax.assign(self.tangent_of_result.id,
+                                     total if total is not None else syntax.clone(self.zero)))
+        return out
+
+
+    def unwrap_broadcast(self, term):
+        from .runtime import broadcast_like
+        if isinstance(term, gast.Call) and isinstance(term.func, gast.Name) \
+                and isinstance(self.mapping.get(term.func.id), gast.Name) \
+                and self.namespace.get(term.func.id) is broadcast_like:
+            return term.args[0]
+        return term
+
+
+class _ReplaceTangentReads(gast.NodeTransformer):
+    def __init__(self, tangent):
+        self.tangent = tangent
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == "d":
+            return syntax.clone(self.tangent)
+        return self.generic_visit(node)
 
 
 class _ReplaceAdjointReads(gast.NodeTransformer):

@@ -362,3 +362,66 @@ def add_grad(a, b):
             return type(a)(*items)
         return items
     return a + b
+
+
+# -- forward mode ----------------------------------------------------------------
+
+
+def broadcast_like(t, like):
+    """The tangent `t` of a broadcast operand, at the shape of the result `like`."""
+    shape = _shape(like)
+    if _shape(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def zero_tangent(x):
+    """A zero tangent for x: zeros of x's shape, or containers of them."""
+    if x is None or isinstance(x, (str, bytes, range, slice)):
+        return None
+    if isinstance(x, dict):
+        return {k: zero_tangent(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        items = [zero_tangent(v) for v in x]
+        if hasattr(x, "_fields"):
+            return type(x)(*items)
+        return type(x)(items)
+    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+        return 0.0
+    x = np.asarray(x) if not isinstance(x, (np.ndarray, np.generic)) else x
+    if np.issubdtype(x.dtype, np.inexact):
+        return np.zeros_like(x)
+    return np.zeros_like(x, dtype=float)
+
+
+def cast_like(t, y):
+    """The tangent `t`, as a new object of the type and dtype of the primal result `y`."""
+    if isinstance(y, np.ndarray):
+        return np.array(t, dtype=y.dtype if np.issubdtype(y.dtype, np.inexact) else float)
+    if isinstance(y, np.generic):
+        return type(y)(t) if np.issubdtype(type(y), np.inexact) else t
+    if isinstance(t, np.ndarray):
+        return t.copy()
+    return t
+
+
+def extremum_tangent(t, x, y, axis=None, keepdims=False):
+    """Tangent of max/min: the mean of `t` over the entries that attain the extremum."""
+    x = np.asarray(x)
+    mask = x == _expand(y, x, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=keepdims)
+    return np.sum(np.where(mask, t, 0), axis=axis, keepdims=keepdims) / count
+
+
+def prod_tangent(t, x, y, axis=None, keepdims=False):
+    """Tangent of prod: each entry's tangent times the product of the others, summed."""
+    others = prod_adjoint(np.ones_like(y, dtype=np.result_type(y, float)), x, axis, keepdims)
+    return np.sum(t * others, axis=axis, keepdims=keepdims)
+
+
+def astype_tangent(t, y):
+    """Tangent of x.astype(dtype): in y's dtype; zero through an integer cast."""
+    dtype = np.asarray(y).dtype
+    if not np.issubdtype(dtype, np.inexact):
+        return np.zeros_like(y, dtype=float)
+    return np.asarray(t).astype(dtype)

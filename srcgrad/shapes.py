@@ -76,7 +76,7 @@ class ShapeClasses:
     def of_call(self, expr):
         func = self.resolve(expr.func)
         args = expr.args
-        if func is runtime.unbroadcast and len(args) == 2:
+        if func in (runtime.unbroadcast, runtime.broadcast_like) and len(args) == 2:
             return self.of(args[1])
         if func in _LIKE_FIRST_ARG and args:
             return self.of(args[0])

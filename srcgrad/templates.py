@@ -21,7 +21,7 @@ import gast
 
 from . import syntax
 from .errors import Location, NoRuleError, TemplateError
-from .rule import REQUIRED, Rule, signature_of
+from .rule import REQUIRED, Rule, signature_of, tangent_reads, terms
 
 
 def templates_dir():
@@ -43,7 +43,8 @@ def templates_dir():
 class _FileLoader:
     """Reads one template file into rules and table entries."""
 
-    def __init__(self, path, text=None, namespace=None, first_line=1):
+    def __init__(self, path, text=None, namespace=None, first_line=1, kind="adjoint"):
+        self.kind = kind            # "adjoint" (reverse rules) or "tangent" (forward)
         self.path = str(path)
         self.text = text if text is not None else pathlib.Path(path).read_text()
         self.namespace = dict(namespace or {})
@@ -113,16 +114,17 @@ class _FileLoader:
 
     def rule(self, fdef, registry):
         primals = []
+        kind = self.kind
         if not fdef.decorator_list:
-            raise self.error(f"rule `{fdef.name}`: decorate it with @adjoint(primal)", fdef)
+            raise self.error(f"rule `{fdef.name}`: decorate it with @{kind}(primal)", fdef)
         for dec in fdef.decorator_list:
             if not (isinstance(dec, gast.Call) and isinstance(dec.func, (gast.Name, gast.Attribute))
-                    and _dotted(dec.func).split(".")[-1] == "adjoint" and len(dec.args) == 1):
-                raise self.error(f"rule `{fdef.name}`: decorate it with @adjoint(primal)", fdef)
+                    and _dotted(dec.func).split(".")[-1] == kind and len(dec.args) == 1):
+                raise self.error(f"rule `{fdef.name}`: decorate it with @{kind}(primal)", fdef)
             renames = {}
             for kw in dec.keywords:
                 if not (isinstance(kw.value, gast.Constant) and isinstance(kw.value.value, str)):
-                    raise self.error(f"rule `{fdef.name}`: @adjoint(primal, arg='primal_arg') "
+                    raise self.error(f"rule `{fdef.name}`: @{kind}(primal, arg='primal_arg') "
                                      "renames take strings", dec)
                 renames[kw.arg] = kw.value.value
             primals.append((self.resolve(dec.args[0]), renames))
@@ -144,9 +146,63 @@ class _FileLoader:
         defaults = [REQUIRED] * (len(names) - len(args.defaults)) + list(args.defaults)
         line = fdef.lineno + self.first_line - 1
         rule = Rule(name=fdef.name, result=names[0], params=list(zip(names[1:], defaults[1:])),
-                    body=fdef.body, file=self.path, line=line, namespace=self.namespace)
-        self.check_body(rule, fdef.body, set(names), fdef)
+                    body=fdef.body, file=self.path, line=line, namespace=self.namespace,
+                    kind=self.kind)
+        if self.kind == "tangent":
+            self.check_tangent_body(rule, fdef.body, set(names))
+        else:
+            self.check_body(rule, fdef.body, set(names), fdef)
         return rule
+
+    def check_tangent_body(self, rule, body, known):
+        """Temporaries from primal values, then `d[result] = ` a sum of terms, each
+        reading the tangent of exactly one argument."""
+        args = {p for p, _ in rule.params}
+        assigned = False
+        for stmt in body:
+            if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+                continue  # docstring
+            if isinstance(stmt, gast.If):
+                self.check_names(stmt.test, known | {"constant"}, rule, tangent=True)
+                if tangent_reads(stmt.test):
+                    raise self.error(f"rule `{rule.name}`: a condition may not read a tangent",
+                                     stmt)
+                self.check_tangent_body(rule, stmt.body, set(known))
+                self.check_tangent_body(rule, stmt.orelse, set(known))
+                assigned = True
+                continue
+            if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1):
+                raise self.error(f"rule `{rule.name}`: only assignments and if statements "
+                                 "are allowed in a rule", stmt)
+            target = stmt.targets[0]
+            self.check_names(stmt.value, known, rule, tangent=True)
+            if isinstance(target, gast.Name):
+                if tangent_reads(stmt.value):
+                    raise self.error(f"rule `{rule.name}`: temporaries are computed from "
+                                     "primal values; read tangents in `d[...] = ` only", stmt)
+                known.add(target.id)
+                continue
+            if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name)
+                    and target.value.id == "d" and isinstance(target.slice, gast.Name)
+                    and target.slice.id == rule.result):
+                raise self.error(f"rule `{rule.name}`: assign to a temporary or to "
+                                 f"d[{rule.result}] (the tangent of the result)", stmt)
+            for _, term in terms(stmt.value):
+                read = tangent_reads(term)
+                if len(read) != 1:
+                    raise self.error(
+                        f"rule `{rule.name}`: each term of d[{rule.result}] must read the "
+                        f"tangent of exactly one argument; `{syntax.unparse(term)}` reads "
+                        f"{len(read)}", stmt)
+                if read[0] not in args:
+                    raise self.error(f"rule `{rule.name}`: d[{read[0]}] is read, but "
+                                     f"`{read[0]}` is not one of the rule's arguments "
+                                     f"{sorted(args)}", stmt)
+            assigned = True
+        if body and not assigned:
+            raise self.error(f"rule `{rule.name}`: it never assigns d[{rule.result}]",
+                             body[-1])
+        body[:] = [s for s in body if not (isinstance(s, gast.Expr))]
 
     def check_body(self, rule, body, known, fdef):
         args = {p for p, _ in rule.params}
@@ -179,11 +235,15 @@ class _FileLoader:
                                  f"{sorted(args)}", stmt)
         body[:] = [s for s in body if not (isinstance(s, gast.Expr))]
 
-    def check_names(self, expr, known, rule):
+    def check_names(self, expr, known, rule, tangent=False):
         for node in gast.walk(expr):
             if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
                     and node.value.id == "d":
-                if not (isinstance(node.slice, gast.Name) and node.slice.id == rule.result):
+                if tangent:
+                    if not isinstance(node.slice, gast.Name) or node.slice.id == rule.result:
+                        raise self.error(f"rule `{rule.name}`: d[{rule.result}] is assigned, "
+                                         "never read; read the arguments' tangents", node)
+                elif not (isinstance(node.slice, gast.Name) and node.slice.id == rule.result):
                     raise self.error(f"rule `{rule.name}`: only d[{rule.result}] (the adjoint "
                                      "of the result) may be read", node)
             elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
@@ -252,7 +312,8 @@ class Registry:
     """Every rule and table entry, keyed by the primal callable."""
 
     def __init__(self):
-        self.rules = {}
+        self.rules = {}            # primal -> reverse rule
+        self.tangents = {}         # primal -> forward rule
         self.nondiff = set()
         self.nondiff_modules = []
         self.impure = set()
@@ -262,13 +323,14 @@ class Registry:
         self.user_generation = 0   # bumped by each registration from user code
 
     def add_rule(self, primal, rule):
-        previous = self.rules.get(primal)
+        table = self.tangents if rule.kind == "tangent" else self.rules
+        previous = table.get(primal)
         if previous is not None and previous is not rule and previous.file == rule.file \
                 and not getattr(rule, "user", False):
             raise TemplateError(f"two rules for {_label(primal)}: `{previous.name}` at "
                                 f"{previous.file}:{previous.line} and `{rule.name}`",
                                 rule.location)
-        self.rules[primal] = rule
+        table[primal] = rule
 
     def add_nondifferentiable(self, objs, impure=False):
         for obj in objs:
@@ -284,12 +346,12 @@ class Registry:
     def add_mutating(self, objs):
         self.mutating.update(obj for obj in objs)
 
-    def add_user_rule(self, rule_fn, primals):
+    def add_user_rule(self, rule_fn, primals, kind="adjoint"):
         lines, first = inspect.getsourcelines(rule_fn)
         text = textwrap.dedent("".join(lines))
         path = inspect.getsourcefile(rule_fn)
         namespace = dict(rule_fn.__globals__)
-        loader = _FileLoader(path, text, namespace, first_line=first)
+        loader = _FileLoader(path, text, namespace, first_line=first, kind=kind)
         fdef = gast.parse(text).body[0]
         fdef.decorator_list = []
         rule = loader.make_rule(fdef)
@@ -305,11 +367,14 @@ class Registry:
 
     # queries -------------------------------------------------------------------
 
-    def rule_for(self, obj):
+    def rule_for(self, obj, kind="adjoint"):
         try:
-            return self.rules.get(obj)
+            return (self.tangents if kind == "tangent" else self.rules).get(obj)
         except TypeError:          # an unhashable callable has no rule
             return None
+
+    def tangent_for(self, obj):
+        return self.rule_for(obj, "tangent")
 
     def _in_modules(self, obj, modules):
         owner = getattr(obj, "__self__", None)
@@ -337,8 +402,11 @@ class Registry:
 
 
 def _builtin_files():
+    """[(path, kind)]: the table, the reverse rules, the forward rules."""
     root = templates_dir()
-    return [root / "nondifferentiable.py"] + sorted((root / "reverse").glob("*.py"))
+    return [(root / "nondifferentiable.py", "adjoint")] \
+        + [(p, "adjoint") for p in sorted((root / "reverse").glob("*.py"))] \
+        + [(p, "tangent") for p in sorted((root / "forward").glob("*.py"))]
 
 
 _REGISTRY = None
@@ -349,8 +417,8 @@ def registry():
     global _REGISTRY
     if _REGISTRY is None:
         reg = Registry()
-        for path in _builtin_files():
-            _FileLoader(path, path.read_text()).load(reg)
+        for path, kind in _builtin_files():
+            _FileLoader(path, path.read_text(), kind=kind).load(reg)
         _REGISTRY = reg
     return _REGISTRY
 
@@ -358,7 +426,7 @@ def registry():
 @functools.cache
 def _builtin_digest():
     h = hashlib.sha256()
-    for path in _builtin_files():
+    for path, _ in _builtin_files():
         h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -1,4 +1,5 @@
-"""Every corpus function: reverse mode against central differences, and float32 kept."""
+"""Every corpus function: reverse and forward mode against central differences, and
+float32 kept."""
 
 import inspect
 
@@ -28,6 +29,11 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)
 def test_vjp_matches_finite_differences(fun):
     srcgrad.check_grads(fun, inputs_for(fun))
+
+
+@pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)
+def test_jvp_matches_finite_differences(fun):
+    srcgrad.check_grads(fun, inputs_for(fun), modes="fwd")
 
 
 @pytest.mark.parametrize("fun", FUNCTIONS, ids=lambda f: f.__name__)

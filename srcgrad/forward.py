@@ -1,0 +1,254 @@
+"""Stage 5 in forward mode: each primal statement, then its tangent, from the forward rules.
+
+    def loss_jvp(dW, W, b, x, y):
+        # line 2: h = np.tanh(x @ W + b)
+        xW = x @ W
+        dxW = x @ dW
+        z = xW + b
+        dz = broadcast_like(dxW, z)
+        h = np.tanh(z)
+        dh = dz * (1 - h * h)
+        ...
+        return loss, dloss
+
+`d[v]` in a forward rule becomes the tangent of `v` (`dv`), which has v's
+shape. Control flow stays as the primal's: a tangent is computed wherever its
+value is, so no tape is needed. Every name that may carry a tangent (varied)
+has one wherever it is defined: a definition that does not depend on the
+inputs (`h = np.zeros(n)`, a branch that sets a constant) gives a zero tangent.
+Tangents alias one another as their primals do, except where the primal is a
+new array that the function then writes into (`y = x + 0.0; y[0] = ...`): its
+tangent is made a new array too (`own`), so that writing into it changes no
+other tangent, nor the caller's.
+
+A call `y = helper(x, w)` into a Python function becomes
+`y, dy = helper_jvp(dx, dw, x, w)`: the tangents of the arguments that carry
+one, then the call's own arguments as written (program.py generates it).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import gast
+import numpy
+
+from . import analysis
+from . import annotations as anno
+from . import runtime, syntax, templates
+from .errors import NoRuleError
+from .imports import Imports, bind_runtime_references
+from .reverse import Derivative
+from .rule import BindError
+from .walk import statements
+
+# Calls whose result is always a new array (never one of their arguments or a view of it).
+_FRESH_CALLS = (runtime.zero_tangent, runtime.cast_like, runtime.extremum_tangent,
+                runtime.prod_tangent, runtime.astype_tangent, runtime.own, numpy.where,
+                numpy.sum, numpy.mean, numpy.dot, numpy.matmul, numpy.concatenate, numpy.stack,
+                numpy.array, numpy.copy, numpy.zeros_like)
+
+
+def function_name(unit):
+    return f"{unit.name}_jvp"
+
+
+class Forward:
+    def __init__(self, unit, activity, wrt, program=None, index=0):
+        self.unit = unit
+        self.activity = activity
+        self.wrt = tuple(wrt)
+        self.program = program
+        self.index = index
+        self.namer = unit.namer
+        used = {n.id for s in unit.body for n in gast.walk(s) if isinstance(n, gast.Name)}
+        self.imports = Imports(unit.scope, self.namer, used)
+        self.names = {}            # primal name -> tangent name
+        self.line = None
+        self.written = {analysis.target_of(s) for s in statements(unit.body)
+                        if id(s) in activity.ops and activity.op(s).kind in ("setitem", "append")}
+        bind_runtime_references(unit.body, self.imports)
+
+    # -- names ------------------------------------------------------------------------------
+
+    def varied(self, name):
+        return name in self.activity.varied
+
+    def tangent(self, name):
+        if name not in self.names:
+            self.names[name] = self.namer.adjoint(name)
+        return self.names[name]
+
+    def helper(self, name):
+        return self.imports.ref(name, getattr(runtime, name))
+
+    def of(self, node):
+        """The tangent of an atom (a local name or a constant): its name, or a zero."""
+        if isinstance(node, gast.Name) and self.varied(node.id):
+            return syntax.name(self.tangent(node.id))
+        return self.zero(node)
+
+    def zero(self, node):
+        if syntax.is_constant_expr(node) and isinstance(syntax.constant_value(node),
+                                                        (int, float)):
+            return syntax.const(0.0)
+        return syntax.call(self.helper("zero_tangent"), [syntax.clone(node)])
+
+    def tag(self, stmt):
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.stmt):
+                anno.tag(node, line=self.line, role="tangent")
+        return stmt
+
+    # -- statements -------------------------------------------------------------------------
+
+    def block(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, gast.If):
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+                out.append(stmt)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                stmt.body = self.block(stmt.body)
+                out.append(stmt)
+            else:
+                out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        """The primal statement (or its replacement) followed by its tangent statements."""
+        self.line = anno.get(stmt, "line")
+        if not isinstance(stmt, (gast.Assign, gast.Expr)) or id(stmt) not in self.activity.ops:
+            return [stmt]
+        op = self.activity.op(stmt)
+        target = analysis.target_of(stmt)
+        if target is None or not self.varied(target):
+            return [stmt]
+        if op.kind == "setitem":
+            dbase = syntax.name(self.tangent(target))
+            index = syntax.clone(stmt.targets[0].slice)
+            write = syntax.assign(syntax.subscript(dbase, index, "store"), self.of(stmt.value))
+            return [stmt, self.tag(write)]
+        if analysis.is_append(stmt):
+            call = syntax.call(syntax.attribute(syntax.name(self.tangent(target)), "append"),
+                               [self.of(stmt.value.args[0])])
+            return [stmt, self.tag(syntax.expr_stmt(call))]
+        if not isinstance(stmt, gast.Assign):
+            return [stmt]
+        dtarget = syntax.name(self.tangent(target))
+        if op.kind == "copy":
+            out = [syntax.assign(dtarget.id, self.of(stmt.value))]
+        elif op.kind == "literal":
+            out = [syntax.assign(dtarget.id, self.literal(stmt.value))]
+        elif op.kind == "rule" and op.primal is operator.getitem:
+            out = [syntax.assign(dtarget.id, self.structural(stmt.value, op))]
+        elif op.kind == "rule":
+            out = self.rule(op, stmt, dtarget)
+        elif op.kind == "call":
+            return self.call(stmt, op, dtarget)
+        elif op.kind == "unknown":
+            raise templates.no_rule_error(op.label.rstrip("()"),
+                                          self.unit.info.location(self.line))
+        else:                   # a constant or a value with a zero derivative
+            like = stmt.value if syntax.is_constant_expr(stmt.value) else stmt.targets[0]
+            out = [syntax.assign(dtarget.id, self.zero(like))]
+        if target in self.written and isinstance(out[-1], gast.Assign):
+            # written into: a new array, and kept one
+            if not self.is_fresh(out[-1].value):
+                out[-1].value = syntax.call(self.helper("own"), [out[-1].value])
+            anno.set(out[-1], "owns", True)
+        return [stmt] + [self.tag(s) for s in out]
+
+    def literal(self, value):
+        if isinstance(value, gast.Dict):
+            return gast.Dict(keys=[syntax.clone(k) for k in value.keys],
+                             values=[self.of(v) for v in value.values])
+        elts = [self.of(e) for e in value.elts]
+        return syntax.list_(elts) if isinstance(value, gast.List) else syntax.tuple_(elts)
+
+    def structural(self, value, op):
+        """`y = x[i]` / `y = p.W`: the same read of the tangent (`dx[i]`, `dp.W`)."""
+        if not self.varied(op.operands[0]):
+            return self.zero(syntax.clone(value))
+        node = syntax.clone(value)
+        node.value = syntax.name(self.tangent(op.operands[0]))
+        return node
+
+    def rule(self, op, stmt, dtarget):
+        rule = templates.registry().tangent_for(op.primal)
+        location = self.unit.info.location(self.line)
+        if rule is None:
+            raise NoRuleError(
+                f"{op.label.rstrip('()')} has a reverse-mode rule but no forward-mode rule, "
+                "and a value that carries a tangent flows into it", location,
+                hint=f"Add one with @srcgrad.tangent({op.label.rstrip('()')}) (see 'Adding "
+                     "rules' in the README).")
+        try:
+            bound = rule.bind(op.primal, op.args, op.keywords)
+        except BindError as err:
+            raise NoRuleError(f"{op.label}: {err}", location,
+                              hint="Call it without that argument, or add a rule that "
+                                   "handles it with @srcgrad.tangent.") from None
+        tangents = {p: syntax.name(self.tangent(node.id)) for p, node in bound.items()
+                    if isinstance(node, gast.Name) and self.varied(node.id)}
+        return rule.instantiate_tangent(bound, syntax.name(stmt.targets[0].id), dtarget,
+                                        tangents, self.namer.fresh, self.imports.ref)
+
+    def call(self, stmt, op, dtarget):
+        """`y = helper(x, w)` -> `y, dy = helper_jvp(dx, dw, x, w)`."""
+        from . import program as programs
+        bound = programs.call_site(op.primal, op)
+        if bound is None or self.program is None:
+            raise templates.no_rule_error(op.label.rstrip("()"),
+                                          self.unit.info.location(self.line))
+        active = [p for p, node in bound.items()
+                  if isinstance(node, gast.Name) and self.varied(node.id)]
+        if not active:
+            zero = self.tag(syntax.assign(dtarget.id, self.zero(stmt.targets[0])))
+            return [stmt, zero]
+        name = self.program.request_jvp(op.primal, active, self.index,
+                                        programs.reach_text(stmt.value.func),
+                                        self.unit.info.location(self.line))
+        args = [self.of(bound[p]) for p in active] + [syntax.clone(a) for a in stmt.value.args]
+        value = syntax.call(syntax.name(name), args,
+                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
+        target = syntax.tuple_([syntax.name(stmt.targets[0].id, "store"),
+                                syntax.name(dtarget.id, "store")], "store")
+        replacement = syntax.assign(target, value)
+        anno.copy(stmt, replacement)
+        return [replacement]
+
+    def is_fresh(self, expr):
+        """Is `expr` a new object that no other name refers to?"""
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp, gast.List, gast.Dict)):
+            return True
+        if isinstance(expr, gast.Call):
+            func = expr.func
+            obj = None
+            if isinstance(func, gast.Name):
+                obj = self.imports.objects.get(func.id) or self.unit.scope.lookup(func.id)
+            elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                module = self.imports.objects.get(func.value.id) \
+                    or self.unit.scope.lookup(func.value.id)
+                obj = getattr(module, func.attr, None)
+            return isinstance(obj, numpy.ufunc) or any(obj is f for f in _FRESH_CALLS)
+        return False
+
+    # -- the whole function -----------------------------------------------------------------
+
+    def run(self):
+        unit = self.unit
+        body = list(unit.body)
+        returned = body.pop()            # normal form ends with its return
+        params = [self.tangent(w) for w in self.wrt]
+        body = self.block(body)
+        self.line = anno.get(returned, "line")
+        out = returned.value
+        if isinstance(out, gast.Tuple) and unit.has_aux:
+            out = out.elts[0]
+        dout = self.of(out) if unit.output else self.zero(out)
+        final = syntax.return_(syntax.tuple_([returned.value, dout]))
+        anno.tag(final, line=self.line, role="return")
+        return Derivative(unit=unit, name=function_name(unit), seed=None, body=body + [final],
+                          imports=self.imports, wrt=self.wrt, adjoints=dict(self.names),
+                          segments=[], tape=None, tangent_params=params)
