@@ -38,8 +38,11 @@ _UNSHARED_CALLS = {builtins.len, builtins.int, builtins.float, builtins.bool, bu
                    numpy.size, numpy.argmax, numpy.argmin, numpy.outer, numpy.cumsum,
                    numpy.diff, numpy.sort, numpy.argsort, numpy.tile, numpy.repeat,
                    numpy.var, numpy.std, numpy.average, numpy.any, numpy.all, numpy.trace,
-                   numpy.linalg.norm, numpy.allclose, runtime.own, runtime.sequence_length}
+                   numpy.linalg.norm, numpy.allclose, runtime.own, runtime.sequence_length,
+                   runtime.shape_of}
 _NOT_VIEWS = {"shape", "ndim", "size", "dtype", "strides", "itemsize", "nbytes"}
+# Callables that read only the shape of their argument, which a write does not change.
+_SHAPE_READS = {runtime.shape_of, numpy.shape, numpy.ndim, numpy.size, builtins.len}
 
 
 class _Sharing:
@@ -79,12 +82,13 @@ class _Sharing:
         self.holds = {pair for pair in self.holds if name not in pair}
         self.stale.pop(name, None)
 
-    def share(self, name, source):
-        """`name` is now the object of `source` (or a view of it)."""
+    def share(self, name, source, taken_out_of=None):
+        """`name` is now the object of `source` (or a view of it); `taken_out_of`: the list
+        it was popped from, which holds it no more."""
         for other in self.shared_with(source) | {source}:
             if other != name:
                 self.same.add(frozenset((name, other)))
-        for container in self.containers_of([source]):
+        for container in self.containers_of([source]) - {taken_out_of}:
             self.holds.add((container, name))
         for container, item in list(self.holds):
             if container == source:
@@ -152,13 +156,17 @@ class AliasCheck:
             written = anno.get(stmt, "inplace_of")
             if written is not None:
                 state.write(written, line)
+            if anno.get(stmt, "pop"):
+                state.write(anno.get(stmt, "pop"), line)
             sources = [written] if written is not None else self._alias_sources(stmt)
+            if anno.get(stmt, "pop"):       # the item shares what the list's items share
+                sources = sorted(item for c, item in state.holds if c == anno.get(stmt, "pop"))
             names = syntax.names_in(target, "store")
             for name in names:
                 state.forget(name)
             for name in names:
                 for source in sources:
-                    state.share(name, source)
+                    state.share(name, source, anno.get(stmt, "pop"))
             return state
         if _is_append(stmt):
             base = stmt.value.func.value.id
@@ -193,6 +201,8 @@ class AliasCheck:
             return []
         if isinstance(value, gast.Attribute) and value.attr in _NOT_VIEWS:
             return []
+        if isinstance(value, gast.Subscript):      # a view of the base, never of the index
+            return syntax.names_in(value.value, "load")
         if isinstance(value, gast.Call):
             func = anno.get(value.func, "object")
             if func is None:
@@ -204,8 +214,24 @@ class AliasCheck:
                 pass
         return syntax.names_in(value, "load")
 
+    def _value_reads(self, node):
+        """Names whose values `node` reads (not those it asks only the shape of)."""
+        skip = set()
+        for call in gast.walk(node):
+            if isinstance(call, gast.Call) and len(call.args) == 1 \
+                    and isinstance(call.args[0], gast.Name) and not call.keywords:
+                func = anno.get(call.func, "object") or self.parsed.scope.resolve(
+                    call.func, self.user_locals | self.temps)
+                try:
+                    if func in _SHAPE_READS:
+                        skip.add(id(call.args[0]))
+                except TypeError:
+                    pass
+        return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Load) and id(n) not in skip]
+
     def _alias_reads(self, node, state, stmt):
-        for name in syntax.names_in(node, "load"):
+        for name in self._value_reads(node):
             if name in state.stale:
                 write_line, base = state.stale[name]
                 self.line = write_line

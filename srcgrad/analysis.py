@@ -20,7 +20,7 @@ from .errors import UnsupportedSyntaxError
 from .primitives import Op, describe
 from .walk import statements
 
-_CARRIES = ("copy", "rule", "call", "literal", "unknown", "setitem", "append")
+_CARRIES = ("copy", "rule", "call", "literal", "unknown", "setitem", "append", "pop")
 
 
 @dataclasses.dataclass
@@ -63,6 +63,8 @@ def describe_statement(stmt, unit):
         item = stmt.value.args[0]
         operands = [item.id] if isinstance(item, gast.Name) and item.id in local_names else []
         return Op("append", ".append()", operands=operands)
+    if anno.get(stmt, "pop"):
+        return Op("pop", ".pop()", operands=[anno.get(stmt, "pop")])
     return describe(stmt.value, unit.scope, local_names)
 
 

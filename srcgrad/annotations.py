@@ -10,8 +10,10 @@ normalize:
     fresh        the assigned value is a new object that shares memory with nothing
     carry        a copy into a loop or join name
     placeholder  `v = None` for a version a carry may read before it is defined
-    inplace_of   the statement updates this name's array in place (`y += v`)
+    inplace_of   the statement updates this name's array in place (`y += v`,
+                 `dx = add_into(dx, i, g)`)
     append       the statement is `lst.append(v)`
+    pop          (`v = lst.pop()`) the list's name
     trips        (a loop) the name counting its iterations, if it may stop early
     defined      (an if or loop) the names surely defined before it
 reverse and tape:

@@ -152,6 +152,34 @@ class GradFunction:
             return out, grads
         return (grads, out[1]) if self.has_aux else grads
 
+    def jvp(self, primals, tangents, has_aux=False):
+        """Forward mode over the generated gradient code: (grads, their tangents), as `jvp`
+        of this function would give (a Hessian-vector product when all arguments move)."""
+        if has_aux:
+            raise ArgnumsError("jvp(..., has_aux=True) of a gradient function: use "
+                               "grad(f, has_aux=True) and jvp without has_aux")
+        generated = self._generated.function()
+        out, tangent_out = jvp(generated, self._bound + tuple(primals),
+                               self._bound + tuple(tangents))
+        value, grads = out
+        _, dgrads = tangent_out
+        if not _is_scalar(value[0] if self.has_aux else value):
+            raise self._non_scalar(value[0] if self.has_aux else value)
+        args = self._bound + tuple(primals)
+        if self._single:
+            grads = pytree.densify(grads, args[self.argnums[0]])
+            dgrads = pytree.densify(dgrads, args[self.argnums[0]])
+        else:
+            if len(self.argnums) == 1:
+                grads, dgrads = (grads,), (dgrads,)
+            grads = tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
+            dgrads = tuple(pytree.densify(g, args[i]) for g, i in zip(dgrads, self.argnums))
+        if self.has_aux:
+            value, aux = value
+        if self.with_value:
+            return (value, grads), (tangent_out[0], dgrads)
+        return grads, dgrads
+
     def _non_scalar(self, value):
         gen = self._generated.generated
         if isinstance(value, np.ndarray) or isinstance(value, numbers.Number):
@@ -290,6 +318,8 @@ def jvp(fun, primals, tangents, has_aux=False):
     `(out, tangent_out, aux)`.
     """
     primals, tangents = tuple(primals), tuple(tangents)
+    if isinstance(fun, GradFunction):
+        return fun.jvp(primals, tangents, has_aux)
     impl, bound = _unbind(fun)
     if len(primals) != len(tangents):
         raise ShapeMismatchError(f"jvp of {getattr(fun, '__name__', fun)}: {len(primals)} "

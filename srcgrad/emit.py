@@ -303,7 +303,6 @@ def instantiate(code, generated, primal):
     for namespace, _, _ in spaces:
         namespace.update(made)
     top = made[generated.function]
-    top.__wrapped__ = primal
     return top, spaces
 
 

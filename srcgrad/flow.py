@@ -195,7 +195,12 @@ class ControlFlow:
             sequences, items = self.sequences(it, target)
             index = self.synthetic("i")
             return self.index_range(sequences), index, self.bind_items(items, index)
-        if isinstance(it, gast.Call) and resolved in (iter, map, filter, reversed, sorted):
+        if resolved is reversed and len(it.args) == 1 and not it.keywords:
+            sequences, items = self.sequences(it.args[0], target)
+            index = self.synthetic("i")
+            return self.index_range(sequences, backwards=True), index, \
+                self.bind_items(items, index)
+        if isinstance(it, gast.Call) and resolved in (iter, map, filter, sorted):
             raise self.error(f"a loop over `{syntax.unparse(it.func)}(...)` is not supported",
                              hint="Loop over an array, list, tuple, range, enumerate or zip.")
         sequences, items = self.sequences(it, target)
@@ -211,8 +216,9 @@ class ControlFlow:
             pairs = [(target, self.atom(it, hint="seq"))]
         return [seq for _, seq in pairs], pairs
 
-    def index_range(self, sequences):
-        """range(len(seq)) (or of the shortest), with a check that each is a sequence."""
+    def index_range(self, sequences, backwards=False):
+        """range(len(seq)) (or of the shortest), with a check that each is a sequence;
+        backwards: range(len(seq) - 1, -1, -1)."""
         lengths = []
         for seq in sequences:
             helper = anno.tag(syntax.name("sequence_length"), object=runtime.sequence_length)
@@ -221,6 +227,10 @@ class ControlFlow:
                                       if isinstance(seq, gast.Name) else "n"))
         length = lengths[0] if len(lengths) == 1 else self._temp(
             syntax.call(syntax.name("min"), lengths), hint="n")
+        if backwards:
+            last = self._temp(syntax.binop(length, "-", syntax.const(1)), hint="last")
+            bounds = [last, syntax.const(-1), syntax.const(-1)]
+            return self._temp(syntax.call(syntax.name("range"), bounds), hint="rng")
         return self._temp(syntax.call(syntax.name("range"), [length]), hint="rng")
 
     def bind_items(self, pairs, index):

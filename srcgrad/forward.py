@@ -28,6 +28,7 @@ one, then the call's own arguments as written (program.py generates it).
 
 from __future__ import annotations
 
+import collections
 import operator
 
 import gast
@@ -49,6 +50,23 @@ _FRESH_CALLS = (runtime.zero_tangent, runtime.cast_like, runtime.extremum_tangen
                 numpy.array, numpy.copy, numpy.zeros_like)
 
 
+def _memory_of(written, body):
+    """The names that may share memory with a name written into in place: copies,
+    carries, views (any value normalize did not mark as a new object)."""
+    written = set(written)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id in written and not anno.get(stmt, "fresh"):
+                new = set(syntax.names_in(stmt.value, "load")) - written
+                if new:
+                    written |= new
+                    changed = True
+    return written
+
+
 def function_name(unit):
     return f"{unit.name}_jvp"
 
@@ -67,12 +85,21 @@ class Forward:
         self.line = None
         self.written = {analysis.target_of(s) for s in statements(unit.body)
                         if id(s) in activity.ops and activity.op(s).kind in ("setitem", "append")}
+        self.written |= {anno.get(s, "pop") or anno.get(s, "inplace_of")
+                         for s in statements(unit.body) if isinstance(s, gast.Assign)
+                         and (anno.get(s, "pop") or isinstance(s.value, gast.Call))} - {None}
+        self.written = _memory_of(self.written, unit.body)
+        self.definitions = collections.Counter(
+            n for s in statements(unit.body) if isinstance(s, gast.Assign)
+            for t in s.targets if isinstance(t, gast.Name) for n in [t.id])
+        self.zeros = set()          # names assigned once, with a tangent that is zero
         bind_runtime_references(unit.body, self.imports)
 
     # -- names ------------------------------------------------------------------------------
 
     def varied(self, name):
-        return name in self.activity.varied
+        """Does `name` carry a tangent that may not be zero?"""
+        return name in self.activity.varied and name not in self.zeros
 
     def tangent(self, name):
         if name not in self.names:
@@ -136,6 +163,14 @@ class Forward:
         if not isinstance(stmt, gast.Assign):
             return [stmt]
         dtarget = syntax.name(self.tangent(target))
+        if op.kind == "pop" and not self.varied(op.operands[0]):
+            return [stmt, self.tag(syntax.assign(dtarget.id, self.zero(stmt.targets[0])))]
+        if op.kind == "pop":            # the tangents' list gives back its last item
+            call = syntax.call(syntax.attribute(syntax.name(self.tangent(op.operands[0])),
+                                                "pop"), [])
+            pop = self.tag(syntax.assign(dtarget.id, call))
+            anno.set(pop, "impure", True)       # keeps the tangents' list in step
+            return [stmt, pop]
         if op.kind == "copy":
             out = [syntax.assign(dtarget.id, self.of(stmt.value))]
         elif op.kind == "literal":
@@ -152,8 +187,13 @@ class Forward:
         else:                   # a constant or a value with a zero derivative
             like = stmt.value if syntax.is_constant_expr(stmt.value) else stmt.targets[0]
             out = [syntax.assign(dtarget.id, self.zero(like))]
-        if target in self.written and isinstance(out[-1], gast.Assign):
-            # written into: a new array, and kept one
+        if self.definitions[target] == 1 and target not in self.written \
+                and isinstance(out[-1], gast.Assign) and self.is_zero(out[-1].value):
+            self.zeros.add(target)      # later rules drop its terms, as for a constant
+            return [stmt]
+        if target in self.written and isinstance(out[-1], gast.Assign) \
+                and not anno.get(stmt, "carry"):
+            # written into: a new array (a carry is the primal's own alias), and kept one
             if not self.is_fresh(out[-1].value):
                 out[-1].value = syntax.call(self.helper("own"), [out[-1].value])
             anno.set(out[-1], "owns", True)
@@ -217,6 +257,12 @@ class Forward:
         replacement = syntax.assign(target, value)
         anno.copy(stmt, replacement)
         return [replacement]
+
+    def is_zero(self, expr):
+        if syntax.is_constant_expr(expr):
+            return syntax.constant_value(expr) == 0
+        return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) \
+            and self.imports.objects.get(expr.func.id) is runtime.zero_tangent
 
     def is_fresh(self, expr):
         """Is `expr` a new object that no other name refers to?"""

@@ -55,6 +55,8 @@ class Imports:
             module = getattr(obj, "__module__", None)
             if module == "builtins":
                 return ident
+            if ident in self.used_names and self.scope.lookup(ident) is obj:
+                return ident        # the function already calls it by this name
             name = self._fresh(ident)
             self.sources[name] = (module, getattr(obj, "__name__", ident))
         self.objects[name] = obj

@@ -42,6 +42,13 @@ _FRESH_CALLS = {numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min, numpy.d
                 numpy.full_like, numpy.empty_like, numpy.empty, numpy.where, numpy.clip,
                 numpy.eye, numpy.arange, numpy.linspace}
 _FRESH_METHODS = {"sum", "mean", "prod", "max", "min", "copy", "dot", "astype", "clip"}
+# srcgrad's runtime helpers (in generated code, differentiated again) that make new
+# arrays, and the ones that update their first argument in place and return it.
+_FRESH_CALLS |= {runtime.grad_at, runtime.add_at, runtime.matmul_grad_left,
+                 runtime.matmul_grad_right, runtime.dot_grad_left, runtime.dot_grad_right,
+                 runtime.extremum_adjoint, runtime.prod_adjoint, runtime.zero_adjoint,
+                 runtime.own, runtime.snapshot, runtime.zero_tangent, runtime.cast_like}
+_UPDATES_FIRST_ARGUMENT = {runtime.add_into, runtime.zero_at}
 
 
 @dataclasses.dataclass
@@ -196,6 +203,19 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             self.fresh.discard(target)
         return stmt
 
+    def updated_argument(self, value):
+        """The argument a call updates in place and returns (add_into, zero_at), if any."""
+        if not (isinstance(value, gast.Call) and value.args
+                and isinstance(value.args[0], gast.Name)):
+            return None
+        obj = self.parsed.scope.resolve(value.func, self.user_locals | self.temps)
+        if not _in(obj, _UPDATES_FIRST_ARGUMENT):
+            return None
+        copies = any(k.arg == "copy" and not (isinstance(k.value, gast.Constant)
+                                              and k.value.value is False)
+                     for k in value.keywords)
+        return None if copies else value.args[0]
+
     def makes_new_object(self, value):
         if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
             return True
@@ -208,6 +228,11 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             if isinstance(func, gast.Attribute) and not self.is_static(func):
                 return func.attr in _FRESH_METHODS
             obj = self.parsed.scope.resolve(func, self.user_locals | self.temps)
+            if obj is runtime.unbroadcast and value.args:   # its argument, or a new array
+                first = value.args[0]
+                return isinstance(first, gast.Name) and first.id in self.fresh
+            if _in(obj, _UPDATES_FIRST_ARGUMENT):           # with copy=True
+                return self.updated_argument(value) is None
             return isinstance(obj, numpy.ufunc) or _in(obj, _FRESH_CALLS)
         return False
 
@@ -338,8 +363,32 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 part.end_lineno = value.end_lineno
             self.visit_FunctionDef(fdef)
             return
+        if _is_pop(value):
+            base = self.local_object(value.func.value, "`.pop`")
+            if base.id in self.params:
+                raise self.error(f"`.pop` would change the caller's list `{base.id}`",
+                                 hint=f"Build a new list: `{base.id} = list({base.id})` first.")
+            call = syntax.call(syntax.attribute(base, "pop"), [])
+            if not isinstance(target, gast.Name):       # `a, b = lst.pop()`
+                item = self.namer.fresh("item")
+                self.temps.add(item)
+                self.anf_temps.add(item)
+                anno.tag(self.define(item, call), pop=base.id, impure=True)
+                self.assign(target, syntax.name(item))
+                return
+            stmt = self.define(self.write(target.id), call)
+            anno.tag(stmt, pop=base.id, impure=True)       # kept even when unused
+            return
         if isinstance(target, gast.Name):
-            simple = self.simple(value)
+            updated = self.updated_argument(value)
+            if updated is not None:         # `dx = add_into(dx, i, g)`: dx changes in place
+                current = self.local_object(updated, "this call")
+                simple = self.simple(value)
+                stmt = self.define(self.write(target.id), simple)
+                anno.set(stmt, "inplace_of", current.id)
+                self.fresh.add(stmt.targets[0].id)     # the updated array: still unshared
+                return
+            simple = self.simple(value)         # reads the old version, before the write
             self.define(self.write(target.id), simple)
             return
         if isinstance(target, gast.Subscript):
@@ -514,3 +563,10 @@ def _op_text(op):
 
 def normalize(parsed, has_aux=False):
     return Normalizer(parsed, has_aux=has_aux).run()
+
+
+def _is_pop(value):
+    """`lst.pop()` on a local name."""
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+        and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+        and not value.args and not value.keywords

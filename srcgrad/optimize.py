@@ -60,6 +60,20 @@ class _Folder(gast.NodeTransformer):
         return node
 
 
+def _updated_in_place(body, resolve):
+    """Names that statements update in place: `v += e`, `v = add_into(v, ...)`."""
+    found = set()
+    for stmt in statements(body):
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+            found.add(stmt.target.id)
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) \
+                and stmt.value.args and isinstance(stmt.value.args[0], gast.Name) \
+                and resolve is not None \
+                and resolve(stmt.value.func) in (runtime.add_into, runtime.zero_at):
+            found.add(stmt.value.args[0].id)
+    return found
+
+
 class ConstantFold:
     """Arithmetic on constants in instantiated rules, and `e ** 1`, `e * 1`, `1.0 * e`.
 
@@ -74,13 +88,25 @@ class ConstantFold:
         dq = dp
     """
 
+    def __init__(self, resolve=None):
+        self.resolve = resolve
+
     def run(self, body):
-        folder = _Folder()
+        changed = False
+        updated = _updated_in_place(body, self.resolve)
         for stmt in statements(body):
             if anno.get(stmt, "role") in DERIVED and isinstance(stmt, gast.Assign) \
                     and not anno.get(stmt, "owns"):
-                stmt.value = folder.visit(stmt.value)
-        return folder.changed
+                folder = _Folder()
+                before = syntax.clone(stmt.value)
+                after = folder.visit(stmt.value)
+                if isinstance(after, gast.Name) and syntax.names_in(stmt.targets[0], "store") \
+                        and set(syntax.names_in(stmt.targets[0], "store")) & updated:
+                    stmt.value = before     # `dx = dz * 1` stays a new array: dx is added into
+                    continue
+                stmt.value = after
+                changed |= folder.changed
+        return changed
 
 
 _RESHAPERS = (runtime.unbroadcast, runtime.broadcast_like)
@@ -520,7 +546,8 @@ def optimize(derivative):
     seeds = [(adjoint, primal) for primal, adjoint in derivative.adjoints.items()]
     resolve = resolver(derivative)
     inactive = derivative.unit.temporaries - set(derivative.adjoints)
-    passes = [ConstantFold(), DropUnbroadcast(resolve, seeds), DeadCode(), CopyPropagate(params),
+    passes = [ConstantFold(resolve), DropUnbroadcast(resolve, seeds), DeadCode(),
+              CopyPropagate(params),
               ForwardSubstitute(inactive)]
     body = derivative.body
     while True:

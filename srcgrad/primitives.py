@@ -85,7 +85,7 @@ def _classify(primal, label, args, keywords, local_names, impure=None):
     reg = registry()
     operands = _locals_in(list(args) + list(keywords.values()), local_names)
     mutating = reg.is_mutating(primal)
-    if reg.rule_for(primal) is not None:
+    if reg.rule_for(primal) is not None or reg.tangent_for(primal) is not None:
         kind = "rule"
     elif reg.is_nondifferentiable(primal):
         kind = "nondiff"

@@ -30,7 +30,7 @@ import gast
 from . import analysis
 from . import annotations as anno
 from . import syntax, templates
-from .errors import NoRuleError
+from .errors import NoRuleError, UnsupportedSyntaxError
 from .accumulate import _ARRAY_CONSTRUCTORS, Accumulate, _Adj, _in
 from .imports import Imports, bind_runtime_references
 from .walk import statements
@@ -152,6 +152,11 @@ class Reverse(Accumulate, ReverseFlow):
         elif op.kind == "unknown":
             raise templates.no_rule_error(op.label.rstrip("()"),
                                           self.unit.info.location(self.line))
+        elif op.kind == "pop":
+            raise UnsupportedSyntaxError(
+                "`.pop()` on a list that carries a gradient is not supported in reverse mode",
+                self.unit.info.location(self.line),
+                hint="Index the list instead (`lst[-1]`), or build a new list.")
         if target not in op.operands:
             self.states[self.names[target]] = _Adj()    # the value before this one starts at zero
         return [], out
@@ -177,6 +182,13 @@ class Reverse(Accumulate, ReverseFlow):
 
     def rule(self, op, stmt, d_target):
         rule = op.rule
+        if rule is None:
+            label = op.label.rstrip("()")
+            raise NoRuleError(
+                f"{label} has a forward-mode rule but no reverse-mode rule, and a value that "
+                "carries a gradient flows into it", self.unit.info.location(self.line),
+                hint=f"Add one with @srcgrad.adjoint({label}) (see 'Adding rules' in the "
+                     "README).")
         try:
             bound = rule.bind(op.primal, op.args, op.keywords)
         except BindError as err:

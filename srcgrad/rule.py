@@ -248,13 +248,16 @@ class _TangentInstantiator(_Instantiator):
             total = None
             parts = terms(stmt.value)
             kept = [(sign, term) for sign, term in parts
-                    if self.tangents.get(tangent_reads(term)[0]) is not None]
+                    if any(self.tangents.get(p) is not None for p in tangent_reads(term))]
             for sign, term in kept:
-                tangent = self.tangents[tangent_reads(term)[0]]
                 if len(kept) == len(parts):     # together the terms have the result's shape
                     term = self.unwrap_broadcast(term)
-                node = syntax.substitute(syntax.clone(term), self.mapping)
-                node = _ReplaceTangentReads(tangent).visit(node)
+                # d[p] -> a placeholder that substitution leaves alone, then its tangent
+                node = _ReplaceTangentReads(lambda p: syntax.name(_PLACEHOLDER + p)).visit(
+                    syntax.clone(term))
+                node = syntax.substitute(node, self.mapping)
+                node = syntax.substitute(node, {
+                    _PLACEHOLDER + p: self.tangent_or_zero(p) for p in tangent_reads(term)})
                 if total is None:
                     total = node if sign > 0 else syntax.neg(node)
                 else:
@@ -273,13 +276,26 @@ class _TangentInstantiator(_Instantiator):
         return term
 
 
+    def tangent_or_zero(self, param):
+        """d[param] -> its tangent; in a term that reads several, a missing one is zero."""
+        if self.tangents.get(param) is not None:
+            return self.tangents[param]
+        zero = syntax.clone(self.zero)
+        zero.args = [syntax.clone(self.mapping[param])]
+        return zero
+
+
+_PLACEHOLDER = "__tangent_of_"     # not a valid name in a rule, so never substituted
+
+
 class _ReplaceTangentReads(gast.NodeTransformer):
-    def __init__(self, tangent):
-        self.tangent = tangent
+    def __init__(self, replacement):
+        self.replacement = replacement
 
     def visit_Subscript(self, node):
-        if isinstance(node.value, gast.Name) and node.value.id == "d":
-            return syntax.clone(self.tangent)
+        if isinstance(node.value, gast.Name) and node.value.id == "d" \
+                and isinstance(node.slice, gast.Name):
+            return self.replacement(node.slice.id)
         return self.generic_visit(node)
 
 

@@ -189,15 +189,15 @@ class _FileLoader:
                                  f"d[{rule.result}] (the tangent of the result)", stmt)
             for _, term in terms(stmt.value):
                 read = tangent_reads(term)
-                if len(read) != 1:
+                if not read:
                     raise self.error(
-                        f"rule `{rule.name}`: each term of d[{rule.result}] must read the "
-                        f"tangent of exactly one argument; `{syntax.unparse(term)}` reads "
-                        f"{len(read)}", stmt)
-                if read[0] not in args:
-                    raise self.error(f"rule `{rule.name}`: d[{read[0]}] is read, but "
-                                     f"`{read[0]}` is not one of the rule's arguments "
-                                     f"{sorted(args)}", stmt)
+                        f"rule `{rule.name}`: each term of d[{rule.result}] must read an "
+                        f"argument's tangent; `{syntax.unparse(term)}` reads none", stmt)
+                for name in read:
+                    if name not in args:
+                        raise self.error(f"rule `{rule.name}`: d[{name}] is read, but "
+                                         f"`{name}` is not one of the rule's arguments "
+                                         f"{sorted(args)}", stmt)
             assigned = True
         if body and not assigned:
             raise self.error(f"rule `{rule.name}`: it never assigns d[{rule.result}]",

@@ -34,7 +34,7 @@ nondifferentiable(
     builtins.len, builtins.isinstance, builtins.type, builtins.range,
     # new arrays that do not depend on the values of their arguments
     numpy.zeros_like, numpy.ones_like, numpy.empty_like, numpy.zeros, numpy.ones,
-    numpy.empty, numpy.full, numpy.eye, numpy.identity, numpy.arange, numpy.linspace,
+    numpy.empty, numpy.eye, numpy.identity, numpy.arange, numpy.linspace,
     numpy.tri, numpy.tril_indices, numpy.triu_indices, numpy.indices,
     # piecewise-constant functions
     numpy.sign, numpy.floor, numpy.ceil, numpy.round, numpy.around, numpy.rint,
@@ -59,7 +59,8 @@ nondifferentiable(
     # an explicit stop
     srcgrad.extend.stop_gradient,
     # what srcgrad itself puts in the primal code
-    srcgrad.runtime.sequence_length, srcgrad.runtime.snapshot, srcgrad.runtime.shape_of,
+    srcgrad.runtime.sequence_length, srcgrad.runtime.shape_of, srcgrad.runtime.zero_adjoint,
+    srcgrad.runtime.zero_tangent,
 )
 
 nondifferentiable(

@@ -123,6 +123,16 @@ def logaddexp(z, x, y):
     d[z] = d[x] * numpy.exp(x - z) + d[y] * numpy.exp(y - z)
 
 
+@tangent(numpy.full_like)
+def full_like(y, x, fill_value):
+    d[y] = numpy.full_like(y, d[fill_value])
+
+
+@tangent(numpy.full)
+def full(y, shape, fill_value):
+    d[y] = numpy.full_like(y, d[fill_value])
+
+
 # -- reductions ----------------------------------------------------------------
 
 

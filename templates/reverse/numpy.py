@@ -129,6 +129,16 @@ def logaddexp(z, x, y):
     d[y] = unbroadcast(d[z] * numpy.exp(y - z), y)
 
 
+@adjoint(numpy.full_like)
+def full_like(y, x, fill_value):
+    d[fill_value] = unbroadcast(d[y], fill_value)
+
+
+@adjoint(numpy.full)
+def full(y, shape, fill_value):
+    d[fill_value] = unbroadcast(d[y], fill_value)
+
+
 # -- reductions ----------------------------------------------------------------
 
 

@@ -1,12 +1,14 @@
-"""Checks one random program: srcgrad's gradient against central differences.
+"""Checks one random program: srcgrad's derivatives against central differences.
 
 Outcomes:
-    ok          the gradient matches along a random direction
+    ok          the gradient (reverse mode) and the directional derivative (forward
+                mode) both match along a random direction
     skipped     the program is not differentiable at the inputs: its path through
                 ifs and loops changes within eps, its value is not finite, or central
                 differences with different steps disagree among themselves
     refused     srcgrad refused the program with a SrcgradError (not a wrong answer)
-A wrong gradient (or a wrong value from value_and_grad) raises WrongGradient
+A wrong derivative in either mode (or a wrong value from value_and_grad or jvp)
+raises WrongGradient
 with the program and the numbers.
 """
 
@@ -77,19 +79,27 @@ def check(source, folder, seed=0, eps=1e-6):
             values[step] = moved
     try:
         computed, grads = srcgrad.value_and_grad(fun, argnums=(0, 1, 2))(*args)
+        kept = [np.copy(d) for d in direction]
+        forward_value, tangent = srcgrad.jvp(fun, args, direction)
+        if not all(np.array_equal(a, b) for a, b in zip(kept, direction)):
+            raise WrongGradient(f"jvp wrote into the tangents it was given, for seed {seed}, "
+                                f"program:\n{source}")
     except srcgrad.SrcgradError as err:
         return "refused: " + str(err).splitlines()[0].split(": ", 1)[-1][:80]
-    if not np.isclose(computed, value, rtol=1e-12, atol=1e-12):
-        raise WrongGradient(f"value {computed!r} vs the function's {value!r} for seed {seed}, "
-                            f"program:\n{source}")
-    analytic = sum(float(np.sum(g * d)) for g, d in zip(grads, direction))
+    for mode, result in (("reverse", computed), ("forward", forward_value)):
+        if not np.isclose(result, value, rtol=1e-12, atol=1e-12):
+            raise WrongGradient(f"{mode} mode: value {result!r} vs the function's {value!r} "
+                                f"for seed {seed}, program:\n{source}")
     numeric = (values[eps] - values[-eps]) / (2 * eps)
     coarse = (values[10 * eps] - values[-10 * eps]) / (20 * eps)
-    scale = max(abs(analytic), abs(numeric), 1.0)
-    if abs(analytic - numeric) <= 1e-5 * scale:
-        return "ok"
-    if abs(numeric - coarse) > 1e-4 * scale:
-        return "skipped: central differences disagree with each other"
-    raise WrongGradient(
-        f"srcgrad {analytic!r} vs central differences {numeric!r} (eps={eps}) for seed "
-        f"{seed}, program:\n{source}")
+    reverse = sum(float(np.sum(g * d)) for g, d in zip(grads, direction))
+    for mode, analytic in (("reverse", reverse), ("forward", float(tangent))):
+        scale = max(abs(analytic), abs(numeric), 1.0)
+        if abs(analytic - numeric) <= 1e-5 * scale:
+            continue
+        if abs(numeric - coarse) > 1e-4 * scale:
+            return "skipped: central differences disagree with each other"
+        raise WrongGradient(
+            f"{mode} mode: srcgrad {analytic!r} vs central differences {numeric!r} "
+            f"(eps={eps}) for seed {seed}, program:\n{source}")
+    return "ok"
