@@ -17,27 +17,32 @@ from .golden import functions
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 
 CASES = [
-    ("loss", 0),
-    ("loss", (0, 1)),
-    ("mlp", 0),
-    ("scalar", (0, 1)),
-    ("methods", 0),
-    ("rnn", (0, 1, 2)),
-    ("search", 0),
-    ("collect", 0),
-    ("two_layers", (1, 2, 3, 4)),
+    ("loss", 0, "reverse"),
+    ("loss", (0, 1), "reverse"),
+    ("mlp", 0, "reverse"),
+    ("scalar", (0, 1), "reverse"),
+    ("methods", 0, "reverse"),
+    ("rnn", (0, 1, 2), "reverse"),
+    ("search", 0, "reverse"),
+    ("collect", 0, "reverse"),
+    ("two_layers", (1, 2, 3, 4), "reverse"),
+    ("loss", 0, "forward"),
+    ("rnn", (0, 1, 2), "forward"),
+    ("search", 0, "forward"),
+    ("collect", 0, "forward"),
 ]
 
 
-def _name(fname, argnums):
+def _name(fname, argnums, mode):
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
-    return f"{fname}_argnums_{'_'.join(map(str, nums))}.py.txt"
+    suffix = "_forward" if mode == "forward" else ""
+    return f"{fname}_argnums_{'_'.join(map(str, nums))}{suffix}.py.txt"
 
 
-@pytest.mark.parametrize("fname, argnums", CASES, ids=[_name(*c) for c in CASES])
-def test_generated_source_matches_golden_file(fname, argnums):
-    text = srcgrad.source(getattr(functions, fname), argnums=argnums)
-    path = GOLDEN / _name(fname, argnums)
+@pytest.mark.parametrize("fname, argnums, mode", CASES, ids=[_name(*c) for c in CASES])
+def test_generated_source_matches_golden_file(fname, argnums, mode):
+    text = srcgrad.source(getattr(functions, fname), argnums=argnums, mode=mode)
+    path = GOLDEN / _name(fname, argnums, mode)
     if os.environ.get("SRCGRAD_UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text(), f"generated source changed; see {path}"

@@ -109,3 +109,79 @@ def test_static_conditions():
     assert decide(syntax.parse_expr("constant(2.0) and 2.0 > 0")) is True
     assert decide(syntax.parse_expr("constant(x) and x > 0")) is False
     assert decide(syntax.parse_expr("not constant(x) or x")) is True
+
+
+def load_tangent(tmp_path, body):
+    path = tmp_path / "rules.py"
+    path.write_text(TANGENT_HEADER + textwrap.dedent(body))
+    registry = templates.Registry()
+    templates._FileLoader(path, kind="tangent").load(registry)
+    return registry
+
+
+TANGENT_HEADER = """\
+import numpy
+from srcgrad.extend import d, tangent
+from srcgrad.runtime import broadcast_like
+"""
+
+
+def test_shipped_forward_rules_mirror_the_reverse_ones():
+    registry = templates.registry()
+    assert registry.tangent_for(np.tanh).name == "tanh"
+    assert registry.tangent_for(np.ndarray.sum) is registry.tangent_for(np.sum)
+    for primal, reverse_rule in registry.rules.items():
+        if getattr(reverse_rule, "user", False):
+            continue
+        forward_rule = registry.tangent_for(primal)
+        assert forward_rule is not None, f"{reverse_rule.name} has no forward rule"
+        assert forward_rule.name == reverse_rule.name
+
+
+def test_a_good_forward_rule(tmp_path):
+    registry = load_tangent(tmp_path, """
+        @tangent(numpy.hypot)
+        def hypot(z, x, y):
+            d[z] = d[x] * x / z + d[y] * y / z
+    """)
+    assert registry.tangent_for(np.hypot).kind == "tangent"
+
+
+@pytest.mark.parametrize("body, line, words", [
+    ("""
+        @tangent(numpy.sinh)
+        def sinh(y, x):
+            d[y] = numpy.cosh(x)
+     """, 7, "reads none"),
+    ("""
+        @tangent(numpy.sinh)
+        def sinh(y, x):
+            d[y] = d[y] * numpy.cosh(x)
+     """, 7, "assigned, never read"),
+    ("""
+        @tangent(numpy.sinh)
+        def sinh(y, x):
+            t = d[x] * 2
+            d[y] = d[x] * t
+     """, 7, "temporaries are computed from primal values"),
+    ("""
+        @tangent(numpy.sinh)
+        def sinh(y, x):
+            d[x] = d[x]
+     """, 7, "assign to a temporary or to d[y]"),
+    ("""
+        @tangent(numpy.sinh)
+        def sinh(y, x):
+            d[y] = d[q]
+     """, 7, "`q` is not defined"),
+    ("""
+        @adjoint(numpy.sinh)
+        def sinh(y, x):
+            d[y] = d[x]
+     """, 6, "decorate it with @tangent"),
+])
+def test_a_broken_forward_rule_names_its_file_and_line(tmp_path, body, line, words):
+    with pytest.raises(srcgrad.TemplateError) as info:
+        load_tangent(tmp_path, body)
+    assert words in str(info.value)
+    assert info.value.location.line == line
