@@ -20,7 +20,7 @@ from .errors import UnsupportedSyntaxError
 from .primitives import Op, describe
 from .walk import statements
 
-_CARRIES = ("copy", "rule", "call", "literal", "unknown", "setitem", "append", "pop")
+_CARRIES = ("copy", "rule", "call", "custom", "literal", "unknown", "setitem", "append", "pop")
 
 
 @dataclasses.dataclass
@@ -114,7 +114,7 @@ def _refuse_unsafe(unit, stmt, op, hot):
             f"{op.label} writes into {names}, which carries a gradient", location,
             hint="Compute a new array instead of modifying this one in place.")
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
-            and op.kind in ("unknown", "rule", "call"):
+            and op.kind in ("unknown", "rule", "call", "custom"):
         raise UnsupportedSyntaxError(
             f"the result of {op.label} is not used, and it is given {names}, which carries a "
             "gradient: a call used for its side effects may modify its argument", location,

@@ -14,7 +14,9 @@ import numbers
 import numpy as np
 
 from . import compiler, emit, parse, pytree
-from .errors import ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError
+from .custom import custom_vjp
+from .errors import (ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError,
+                     SourceUnavailableError)
 
 
 _SCALAR_TYPES = (float, np.float64, np.float32, np.float16)
@@ -71,6 +73,35 @@ class _Generated:
         return self.entry.generated
 
 
+class _CustomRule:
+    """`grad` of a custom_vjp function itself: its fwd, then its bwd (nothing generated)."""
+
+    def __init__(self, fun, argnums, has_aux):
+        if has_aux:
+            raise ArgnumsError("has_aux=True is not supported for a custom_vjp function")
+        self.fun = fun
+        self.argnums = argnums
+
+    def function(self):
+        fun = self.fun
+        if fun.fwd is None:
+            raise ArgnumsError(f"{fun.__name__} is a custom_vjp with no rule yet",
+                               _definition(fun.fun), hint="Call its defvjp(fwd, bwd) first.")
+
+        def fwd_then_bwd(*args, **kwargs):
+            out, residuals = fun.fwd(*args, **kwargs)
+            cotangents = fun.bwd(residuals, 1.0)
+            grads = tuple(cotangents[i] for i in self.argnums)
+            return out, grads[0] if len(grads) == 1 else grads
+
+        return fwd_then_bwd
+
+    @property
+    def generated(self):
+        raise SourceUnavailableError(f"{self.fun.__name__} is a custom_vjp: its gradient is "
+                                     "its own bwd function, and no code is generated for it")
+
+
 def _check_args(fun, args, argnums):
     for i in argnums:
         if i >= len(args):
@@ -78,11 +109,9 @@ def _check_args(fun, args, argnums):
                                f"{len(args)} positional argument(s)",
                                hint="Pass the arguments you differentiate by position.")
         if not pytree.has_inexact(args[i]):
-            code = fun.__code__
             raise ArgnumsError(
                 f"argument {i} of {fun.__name__} is {_short_repr(args[i])}: gradients are taken "
-                "with respect to floating-point values",
-                Location(code.co_filename, code.co_firstlineno),
+                "with respect to floating-point values", _definition(getattr(fun, "fun", fun)),
                 hint="Pass a float (3.0 rather than 3) or a float array, or leave this "
                      "argument out of argnums.")
 
@@ -110,11 +139,15 @@ class GradFunction:
 
     def __init__(self, fun, argnums, has_aux, with_value):
         impl, self._bound = _unbind(fun)
-        self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
         self.has_aux = has_aux
         self.with_value = with_value
         self.__wrapped__ = fun
-        self._generated = _Generated(impl, self.argnums, has_aux)
+        if isinstance(impl, custom_vjp):
+            self.argnums, self._single = compiler.check_argnums(impl.fun, argnums)
+            self._generated = _CustomRule(impl, self.argnums, has_aux)
+        else:
+            self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
+            self._generated = _Generated(impl, self.argnums, has_aux)
         functools.update_wrapper(self, fun)
         prefix = "value_and_grad" if with_value else "grad"
         self.__name__ = f"{prefix}({fun.__name__})"
@@ -307,6 +340,13 @@ def _tangent_leaves(primal, tangent):
     values = [t if pytree.is_inexact(p) else zero_tangent(p)
               for t, p in zip(pytree.leaves(tangent), pytree.leaves(primal))]
     return pytree.rebuild(primal, values)
+
+
+def forward_over(fn, args, argnums, tangents, kwargs=None):
+    """Forward mode over `fn` (generated code, say) at `args`, moving only `argnums`
+    (their tangents in order): (fn's result, its tangent)."""
+    forward = _Generated(fn, tuple(argnums), False, mode="forward").function()
+    return forward(*tangents, *args, **(kwargs or {}))
 
 
 def jvp(fun, primals, tangents, has_aux=False):

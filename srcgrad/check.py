@@ -5,6 +5,11 @@ output, the reverse-mode number <vjp(u), v> and the forward-mode number
 <u, jvp(v)> must each equal the finite difference
 (<u, f(x + eps v)> - <u, f(x - eps v)>) / (2 eps). One direction checks every
 input at once, as autograd's and JAX's `check_grads` do.
+
+At order 2 the generated derivative code is differentiated again, along a
+second direction `w`: forward mode over the generated jvp code (fwd) and
+over the generated gradient code (rev), each against central differences
+of the first derivative: u^T f''(x)[v, w].
 """
 
 from __future__ import annotations
@@ -52,18 +57,20 @@ def _perturb(args, direction, step):
     return moved
 
 
-def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=None, seed=0):
+def check_grads(fun, args, order=2, modes=("fwd", "rev"), eps=None, rtol=None, atol=None,
+                seed=0):
     """Raise AssertionError if `fun`'s derivatives at `args` disagree with finite differences.
 
     args: a tuple of arguments (floats, arrays, or pytrees of them; integer
-    leaves are held fixed). modes: "rev" (reverse mode, vjp), "fwd" (forward
-    mode, jvp). order: 1.
+    leaves are held fixed). modes: "fwd" (forward mode, jvp) and/or "rev"
+    (reverse mode, vjp). order: 1, or 2 (also the derivative of each mode's
+    generated code, by forward mode over it).
     """
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in modes if m not in ("rev", "fwd")]
-    if unknown or order != 1:
-        raise SrcgradError(f"check_grads(order={order}, modes={modes}): order=1 in modes "
-                           "'fwd' and 'rev' is available")
+    if unknown or order not in (1, 2):
+        raise SrcgradError(f"check_grads(order={order}, modes={modes}): orders 1 and 2 in "
+                           "modes 'fwd' and 'rev' are available")
     args = tuple(args)
     leaves = [leaf for arg in args for leaf in pytree.leaves(arg) if pytree.is_inexact(leaf)]
     if not leaves:
@@ -95,19 +102,73 @@ def check_grads(fun, args, order=1, modes=("rev",), eps=None, rtol=None, atol=No
                 f"{what}-mode derivative of {getattr(fun, '__name__', fun)} disagrees with "
                 f"finite differences along a random direction: {analytic!r} (srcgrad) vs "
                 f"{numeric!r} (central differences, eps={eps}); rtol={rtol}, atol={atol}")
+    if order == 2:
+        second = [_random_like(rng, leaf) if pytree.is_inexact(leaf) else None
+                  for arg in args for leaf in pytree.leaves(arg)]
+        w, k = [], 0
+        for arg in args:
+            n = len(pytree.leaves(arg))
+            values = second[k:k + n]
+            k += n
+            w.append(pytree.rebuild(arg, values) if any(x is not None for x in values)
+                     else None)
+        first = _forward if "fwd" in modes else _reverse
+        numeric = (first(fun, _perturb(args, w, eps), direction, u)
+                   - first(fun, _perturb(args, w, -eps), direction, u)) / (2 * eps)
+        for mode in modes:
+            analytic = _second(fun, args, direction, w, u, mode)
+            if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
+                what = "forward over forward" if mode == "fwd" else "forward over reverse"
+                raise AssertionError(
+                    f"second derivative ({what}) of {getattr(fun, '__name__', fun)} disagrees "
+                    f"with finite differences of its first derivative: {analytic!r} (srcgrad) "
+                    f"vs {numeric!r} (eps={eps}); rtol={rtol}, atol={atol}")
+
+
+def _tangents(args, direction):
+    """Tangents for every argument, zero where `direction` has none."""
+    out = []
+    for arg, v in zip(args, direction):
+        if not pytree.has_inexact(arg):
+            out.append(arg)         # no float leaves: ignored
+            continue
+        values = [dv if dv is not None else zero_tangent(leaf)
+                  for leaf, dv in zip(pytree.leaves(arg), pytree.leaves_like(v, arg))]
+        out.append(pytree.rebuild(arg, values))
+    return out
+
+
+def _second(fun, args, v, w, u, mode):
+    """u^T f''[v, w]: forward mode along w over the generated code of `mode` (at v, u)."""
+    from .api import _Generated, forward_over, _unbind
+    impl, bound = _unbind(fun)
+    argnums = tuple(i + len(bound) for i, a in enumerate(args) if pytree.has_inexact(a))
+    full = bound + tuple(args)
+    given_w = [_tangents(args, w)[i - len(bound)] for i in argnums]
+    if mode == "fwd":
+        first = _Generated(impl, argnums, False, mode="forward")
+        given_v = [_tangents(args, v)[i - len(bound)] for i in argnums]
+        positions = tuple(len(argnums) + i for i in argnums)
+        _, t_out = forward_over(first.function(), given_v + list(full), positions, given_w)
+        return _vdot(u, pytree.leaves_like(t_out[1], t_out[1]))
+    first = _Generated(impl, argnums, False)
+    cotangent = pytree.rebuild(fun(*args), u)
+    seed = {first.generated.seed: cotangent}
+    _, t_out = forward_over(first.function(), list(full), argnums, given_w, seed)
+    dgrads = t_out[1] if len(argnums) > 1 else (t_out[1],)
+    total = 0.0
+    for g, i in zip(dgrads, argnums):
+        arg, dv = full[i], v[i - len(bound)]
+        g = pytree.densify(g, arg)
+        pairs = [(a, b) for a, b in zip(pytree.leaves_like(g, arg), pytree.leaves_like(dv, arg))
+                 if b is not None]
+        total += _vdot([a for a, _ in pairs], [b for _, b in pairs])
+    return total
 
 
 def _forward(fun, args, direction, u):
     """<u, jvp(fun, args, direction)>."""
-    tangents = []
-    for arg, v in zip(args, direction):
-        if v is None:
-            tangents.append(arg)         # no float leaves: ignored
-            continue
-        values = [dv if dv is not None else zero_tangent(leaf)
-                  for leaf, dv in zip(pytree.leaves(arg), pytree.leaves_like(v, arg))]
-        tangents.append(pytree.rebuild(arg, values))
-    _, t_out = jvp(fun, args, tangents)
+    _, t_out = jvp(fun, args, _tangents(args, direction))
     return _vdot(u, pytree.leaves_like(t_out, t_out))
 
 

@@ -28,6 +28,46 @@ def stores_in(block):
     return found
 
 
+def _loads(node):
+    found = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, gast.Load)}
+    if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+        found.add(node.target.id)
+    return found
+
+
+def exposed_reads(body, assigned=frozenset()):
+    """Names the block may read before assigning them on the same pass through it."""
+    exposed, assigned = set(), set(assigned)
+    for stmt in body:
+        if isinstance(stmt, gast.If):
+            exposed |= _loads(stmt.test) - assigned
+            in_body = exposed_reads(stmt.body, assigned)
+            in_else = exposed_reads(stmt.orelse, assigned)
+            exposed |= in_body[0] | in_else[0]
+            assigned |= in_body[1] & in_else[1]
+        elif isinstance(stmt, (gast.For, gast.While)):
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            exposed |= _loads(header) - assigned
+            inner = assigned | (stores_in([stmt.target]) if isinstance(stmt, gast.For) else set())
+            exposed |= exposed_reads(stmt.body, inner)[0]
+        else:
+            exposed |= _loads(stmt) - assigned
+            assigned |= stores_in([stmt])
+    return exposed, assigned
+
+
+def loop_live_names(tree, loop):
+    """User names whose value at the end of an iteration may still be read: in a later
+    iteration before being assigned again, or anywhere outside the loop."""
+    inside = {id(n) for s in loop.body for n in gast.walk(s)}
+    outside = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+               and isinstance(n.ctx, gast.Load) and id(n) not in inside}
+    outside |= {n.target.id for n in gast.walk(tree) if isinstance(n, gast.AugAssign)
+                and isinstance(n.target, gast.Name) and id(n) not in inside}
+    return outside | exposed_reads(loop.body)[0]
+
+
 @dataclasses.dataclass
 class _Loop:
     names: dict             # user name -> loop name
@@ -96,7 +136,8 @@ class ControlFlow:
     def loop_names(self, stmt, extra=()):
         """The loop name of every variable the loop assigns, with entry copies emitted."""
         names = {}
-        for ident in sorted(stores_in(stmt.body) | set(extra)):
+        live = loop_live_names(self.tree, stmt)
+        for ident in sorted((stores_in(stmt.body) & live) | set(extra)):
             old = self.version.get(ident)
             if old is not None and old not in self.read_names:
                 names[ident] = old          # nothing read the value before: reuse the name

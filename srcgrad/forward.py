@@ -181,6 +181,8 @@ class Forward:
             out = self.rule(op, stmt, dtarget)
         elif op.kind == "call":
             return self.call(stmt, op, dtarget)
+        elif op.kind == "custom":
+            out = self.rule(op, stmt, dtarget)
         elif op.kind == "unknown":
             raise templates.no_rule_error(op.label.rstrip("()"),
                                           self.unit.info.location(self.line))
@@ -217,6 +219,12 @@ class Forward:
     def rule(self, op, stmt, dtarget):
         rule = templates.registry().tangent_for(op.primal)
         location = self.unit.info.location(self.line)
+        if rule is None and op.kind == "custom":
+            label = op.label.rstrip("()")
+            raise NoRuleError(
+                f"{label} is a custom_vjp: its rule is for reverse mode only", location,
+                hint=f"Add a forward rule with @srcgrad.tangent({label}), or differentiate "
+                     "in reverse mode.")
         if rule is None:
             raise NoRuleError(
                 f"{op.label.rstrip('()')} has a reverse-mode rule but no forward-mode rule, "
@@ -287,7 +295,12 @@ class Forward:
         body = list(unit.body)
         returned = body.pop()            # normal form ends with its return
         params = [self.tangent(w) for w in self.wrt]
-        body = self.block(body)
+        start = []
+        for p in unit.params:       # not moved, but assigned later from moved values
+            if p not in self.wrt and p in self.activity.varied:
+                self.line = anno.get(unit.parsed.tree, "line") or unit.parsed.tree.lineno
+                start.append(self.tag(syntax.assign(self.tangent(p), self.zero(syntax.name(p)))))
+        body = start + self.block(body)
         self.line = anno.get(returned, "line")
         out = returned.value
         if isinstance(out, gast.Tuple) and unit.has_aux:

@@ -8,6 +8,7 @@ statement for the analysis and the reverse stage, which must agree on it:
     copy       `a = b`                                   b
     rule       a callable/operator with a rule           every local name in its arguments
     call       a Python function (differentiated too)    every local name in its arguments
+    custom     a custom_vjp function (its fwd and bwd)   every local name in its arguments
     literal    `(a, b)`, `[a, b]`, `{k: a}`               the elements
     nondiff    zero derivative (table, comparisons)      -
     unknown    a callable with no rule                    every local name in the call
@@ -25,6 +26,7 @@ import numpy
 from . import annotations as anno
 from . import syntax
 from .parse import MISSING
+from .custom import custom_vjp
 from .templates import registry
 
 _BINARY = {
@@ -85,7 +87,9 @@ def _classify(primal, label, args, keywords, local_names, impure=None):
     reg = registry()
     operands = _locals_in(list(args) + list(keywords.values()), local_names)
     mutating = reg.is_mutating(primal)
-    if reg.rule_for(primal) is not None or reg.tangent_for(primal) is not None:
+    if isinstance(primal, custom_vjp):
+        kind = "custom"          # the user's fwd and bwd (custom.py)
+    elif reg.rule_for(primal) is not None or reg.tangent_for(primal) is not None:
         kind = "rule"
     elif reg.is_nondifferentiable(primal):
         kind = "nondiff"
@@ -94,7 +98,7 @@ def _classify(primal, label, args, keywords, local_names, impure=None):
     else:
         kind = "unknown"
     if impure is None:
-        impure = kind in ("unknown", "call") or reg.is_impure(primal)
+        impure = kind in ("unknown", "call", "custom") or reg.is_impure(primal)
     return Op(kind, label, primal, list(args), dict(keywords), operands, impure, mutating)
 
 

@@ -161,6 +161,12 @@ def call_site(callee, op):
     return dict(bound.arguments)
 
 
+def signature_params(fun):
+    """The names of fun's positional parameters, in order."""
+    return [name for name, p in inspect.signature(fun).parameters.items()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def reach_text(func):
     """The source text of a callee expression (`helper`, `layers.dense`)."""
     return syntax.unparse(func)

@@ -29,7 +29,7 @@ import gast
 
 from . import analysis
 from . import annotations as anno
-from . import syntax, templates
+from . import naming, syntax, templates
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .accumulate import _ARRAY_CONSTRUCTORS, Accumulate, _Adj, _in
 from .imports import Imports, bind_runtime_references
@@ -98,7 +98,7 @@ class Reverse(Accumulate, ReverseFlow):
                 made = array_rule or _in(op.primal, _ARRAY_CONSTRUCTORS)
                 defs.setdefault(target, []).append(("copy", op.operands[0])
                                                    if op.kind == "copy" else made)
-            if op.kind in ("rule", "call", "literal", "unknown", "setitem", "append"):
+            if op.kind in ("rule", "call", "custom", "literal", "unknown", "setitem", "append"):
                 for name in op.operands:
                     uses.setdefault(name, []).append(array_rule)
         arrays = {p for p in self.unit.params if uses.get(p) and all(uses[p])}
@@ -149,6 +149,8 @@ class Reverse(Accumulate, ReverseFlow):
             out = self.rule(op, stmt, d_target)
         elif op.kind == "call":
             out = self.call(stmt, op, d_target)
+        elif op.kind == "custom":
+            out = self.custom(stmt, op, d_target)
         elif op.kind == "unknown":
             raise templates.no_rule_error(op.label.rstrip("()"),
                                           self.unit.info.location(self.line))
@@ -239,6 +241,46 @@ class Reverse(Accumulate, ReverseFlow):
                                                     "store"), backward))]
         for param, part in zip(active, parts):
             out.extend(self.contribute(bound[param].id, syntax.name(part)))
+        return out
+
+    def custom(self, stmt, op, d_target):
+        """`y = f(x, w)` with f a custom_vjp -> primal `y, y_res = f.fwd(x, w)`, adjoint
+        `dx_f, dw_f = f.bwd(y_res, dy)` (one cotangent per positional parameter)."""
+        from . import program as programs
+        location = self.unit.info.location(self.line)
+        fun = op.primal
+        if fun.fwd is None or fun.bwd is None:
+            raise NoRuleError(f"{op.label.rstrip('()')} is a custom_vjp with no rule yet",
+                              location, hint="Call its defvjp(fwd, bwd) before differentiating.")
+        bound = programs.call_site(fun.fun, op)
+        params = list(programs.signature_params(fun.fun))
+        if bound is None or any(p not in params for p in bound):
+            raise NoRuleError(f"{op.label}: custom_vjp functions take positional parameters "
+                              "only", location)
+        target = stmt.targets[0].id
+        residuals = self.namer.fresh(f"{target}_res")
+        func = syntax.clone(stmt.value.func)
+        value = syntax.call(syntax.attribute(func, "fwd"),
+                            [syntax.clone(a) for a in stmt.value.args],
+                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
+        replacement = syntax.assign(syntax.tuple_([syntax.name(target, "store"),
+                                                   syntax.name(residuals, "store")], "store"),
+                                    value)
+        anno.copy(stmt, replacement)
+        self.replacements[id(stmt)] = replacement
+        parts = []          # a name per cotangent bwd returns, `_` for those not needed
+        for p in params:
+            node = bound.get(p)
+            active = isinstance(node, gast.Name) and self.activity.active(node.id)
+            parts.append(self.namer.fresh(f"d{node.id}_{naming.sanitize(fun.__name__)}")
+                         if active else "_")
+        backward = syntax.call(syntax.attribute(syntax.clone(func), "bwd"),
+                               [syntax.name(residuals), syntax.clone(d_target)])
+        targets = syntax.tuple_([syntax.name(n, "store") for n in parts], "store")
+        out = [self.tag(syntax.assign(targets, backward))]
+        for param, part in zip(params, parts):
+            if part != "_":
+                out.extend(self.contribute(bound[param].id, syntax.name(part)))
         return out
 
     def set_item(self, stmt):

@@ -84,18 +84,55 @@ def extremum_adjoint(g, x, y, axis=None, keepdims=False):
     return np.where(mask, _expand(g, x, axis, keepdims) / count, 0)
 
 
-def prod_adjoint(g, x, axis=None, keepdims=False):
-    """Adjoint of prod: each entry gets `g` times the product of the others (zeros allowed)."""
+def _reduced_last(x, axis):
+    """x with the reduced axes moved last and flattened into one; and how to undo that."""
     x = np.asarray(x)
     axes = tuple(range(x.ndim)) if axis is None else _axes(axis, x.ndim)
     kept = [a for a in range(x.ndim) if a not in axes]
     moved = np.transpose(x, kept + list(axes))
     flat = moved.reshape(moved.shape[:len(kept)] + (-1,))
+    return flat, (moved.shape, np.argsort(kept + list(axes)))
+
+
+def _restored(flat, how):
+    shape, order = how
+    return np.transpose(flat.reshape(shape), order)
+
+
+def _products_beside(flat):
+    """For each entry along the last axis: the product of those before it, and after it."""
     ones = np.ones_like(flat[..., :1])
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    others = np.transpose((left * right).reshape(moved.shape), np.argsort(kept + list(axes)))
-    return unreduce(g, x, axis, keepdims) * others
+    return left, right
+
+
+def prod_others(x, axis=None):
+    """For each entry of x: the product of the other entries of its reduction (zeros allowed)."""
+    flat, how = _reduced_last(x, axis)
+    left, right = _products_beside(flat)
+    return _restored(left * right, how)
+
+
+def prod_others_tangent(t, x, axis=None):
+    """The derivative of prod_others(x, axis) along t, without dividing by x."""
+    flat, how = _reduced_last(x, axis)
+    tflat, _ = _reduced_last(np.broadcast_to(t, np.shape(x)), axis)
+    left, right = _products_beside(flat)
+    dleft = np.zeros(left.shape, np.result_type(flat, tflat))
+    dright = np.zeros(right.shape, dleft.dtype)
+    n = flat.shape[-1]
+    for i in range(1, n):       # left[i] = left[i-1] * x[i-1], right[j] = right[j+1] * x[j+1]
+        dleft[..., i] = dleft[..., i - 1] * flat[..., i - 1] + left[..., i - 1] * tflat[..., i - 1]
+        j = n - 1 - i
+        dright[..., j] = dright[..., j + 1] * flat[..., j + 1] \
+            + right[..., j + 1] * tflat[..., j + 1]
+    return _restored(dleft * right + left * dright, how)
+
+
+def prod_adjoint(g, x, axis=None, keepdims=False):
+    """Adjoint of prod: each entry gets `g` times the product of the others (zeros allowed)."""
+    return unreduce(g, x, axis, keepdims) * prod_others(x, axis)
 
 
 def _mT(a):
@@ -415,8 +452,7 @@ def extremum_tangent(t, x, y, axis=None, keepdims=False):
 
 def prod_tangent(t, x, y, axis=None, keepdims=False):
     """Tangent of prod: each entry's tangent times the product of the others, summed."""
-    others = prod_adjoint(np.ones_like(y, dtype=np.result_type(y, float)), x, axis, keepdims)
-    return np.sum(t * others, axis=axis, keepdims=keepdims)
+    return np.sum(t * prod_others(x, axis), axis=axis, keepdims=keepdims)
 
 
 def astype_tangent(t, y):

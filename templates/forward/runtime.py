@@ -12,12 +12,15 @@ that are missing. Helpers that update an argument in place (`add_into`) do
 the same to its tangent.
 """
 
+import numpy
+
 from srcgrad.extend import d, tangent
 from srcgrad.runtime import (add_at, add_grad, add_into, array_adjoint, astype_adjoint,
                              astype_tangent, broadcast_like, cast_like, concatenate_adjoint,
                              dot_grad_left, dot_grad_right, entry, extremum_adjoint,
                              extremum_tangent, filled, grad_at, matmul_grad_left,
-                             matmul_grad_right, pop_adjoint, snapshot, stack_adjoint,
+                             matmul_grad_right, pop_adjoint, prod_adjoint, prod_others,
+                             prod_others_tangent, prod_tangent, snapshot, stack_adjoint,
                              transpose_adjoint, unbroadcast, unreduce, zero_at)
 
 
@@ -34,6 +37,17 @@ def unreduce(r, g, x, axis=None, keepdims=False):
 @tangent(extremum_adjoint)
 def extremum_adjoint(r, g, x, y, axis=None, keepdims=False):
     d[r] = extremum_adjoint(d[g], x, y, axis, keepdims)
+
+
+@tangent(prod_adjoint)
+def prod_adjoint(r, g, x, axis=None, keepdims=False):
+    d[r] = prod_adjoint(d[g], x, axis, keepdims) \
+        + unreduce(g, x, axis, keepdims) * prod_others_tangent(d[x], x, axis)
+
+
+@tangent(prod_others)
+def prod_others(r, x, axis=None):
+    d[r] = prod_others_tangent(d[x], x, axis)
 
 
 @tangent(matmul_grad_left)
@@ -142,6 +156,12 @@ def cast_like(r, t, y):
 @tangent(extremum_tangent)
 def extremum_tangent(r, t, x, y, axis=None, keepdims=False):
     d[r] = extremum_tangent(d[t], x, y, axis, keepdims)
+
+
+@tangent(prod_tangent)
+def prod_tangent(r, t, x, y, axis=None, keepdims=False):
+    d[r] = prod_tangent(d[t], x, y, axis, keepdims) \
+        + numpy.sum(t * prod_others_tangent(d[x], x, axis), axis=axis, keepdims=keepdims)
 
 
 @tangent(astype_tangent)
