@@ -38,6 +38,13 @@ def test_show_several_argnums_and_stages():
         assert result.returncode == 0 and text in result.stdout, (stage, result.stderr)
 
 
+def test_show_forward_mode():
+    result = run("show", f"{MODEL}:loss", "--mode", "forward")
+    assert result.returncode == 0, result.stderr
+    expected = (pathlib.Path(__file__).parent / "golden" / "loss_argnums_0_forward.py.txt")
+    assert result.stdout == expected.read_text()
+
+
 def test_colour_on_request():
     result = run("show", f"{MODEL}:loss", "--color", "always")
     assert "\033[" in result.stdout

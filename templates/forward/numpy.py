@@ -141,6 +141,8 @@ def full(y, shape, fill_value):
 def sum(y, x, axis=None, keepdims=False):
     if axis is None and not keepdims:
         d[y] = numpy.sum(d[x])
+    elif not keepdims:
+        d[y] = numpy.sum(d[x], axis=axis)
     else:
         d[y] = numpy.sum(d[x], axis=axis, keepdims=keepdims)
 
@@ -150,6 +152,8 @@ def sum(y, x, axis=None, keepdims=False):
 def mean(y, x, axis=None, keepdims=False):
     if axis is None and not keepdims:
         d[y] = numpy.mean(d[x])
+    elif not keepdims:
+        d[y] = numpy.mean(d[x], axis=axis)
     else:
         d[y] = numpy.mean(d[x], axis=axis, keepdims=keepdims)
 
