@@ -161,6 +161,13 @@ class AliasCheck:
             sources = [written] if written is not None else self._alias_sources(stmt)
             if anno.get(stmt, "pop"):       # the item shares what the list's items share
                 sources = sorted(item for c, item in state.holds if c == anno.get(stmt, "pop"))
+            copied = _list_copied(stmt.value)
+            if copied is not None:          # `new = list(old)`: a new list, the same items
+                for name in syntax.names_in(target, "store"):
+                    state.forget(name)
+                    for item in sorted(i for c, i in state.holds if c == copied):
+                        state.hold(name, item)
+                return state
             names = syntax.names_in(target, "store")
             for name in names:
                 state.forget(name)
@@ -244,6 +251,15 @@ class AliasCheck:
                     f"it) and is read after the write, {when}",
                     hint=f"Copy what `{_user_name(name)}` should keep (`.copy()`), or build a "
                          "new array instead of writing.")
+
+
+def _list_copied(value):
+    """The name `list(name)` copies, or None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id == "list" and len(value.args) == 1 and not value.keywords \
+            and isinstance(value.args[0], gast.Name):
+        return value.args[0].id
+    return None
 
 
 def _is_append(stmt):

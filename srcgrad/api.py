@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import types
 
 import numpy as np
 
@@ -71,6 +72,62 @@ class _Generated:
         if self.entry is None:
             self.load()
         return self.entry.generated
+
+
+class _Nested:
+    """`grad` of a `grad` function: reverse mode over its generated code, whose output is
+    (value, gradient); the seed (0, 1) asks for the derivative of the gradient. The
+    function it gives is generated code too (with that seed as its default), so that it
+    can be differentiated again: its output is ((value, gradient), second derivative)."""
+
+    def __init__(self, inner, argnums, has_aux):
+        if has_aux or inner.has_aux or inner.with_value:
+            raise ArgnumsError("grad of a function made by grad(..., has_aux=True) or "
+                               "value_and_grad: use grad(grad(f))")
+        self.inner = inner
+        self.fun = inner._generated.fun
+        self.argnums = argnums
+        self.outer = None
+
+    def first_zero(self):
+        """A zero of the first part of the output: (value, gradient) at any depth."""
+        inner = self.inner._generated
+        return (inner.first_zero() if isinstance(inner, _Nested) else 0.0, 0.0)
+
+    def function(self):
+        generated = self.inner._generated.function()
+        if self.outer is None or self.outer.fun is not generated:
+            self.outer = _Generated(generated, self.argnums, False)
+        outer = self.outer.function()
+        inner = self.inner._generated
+        seed = (inner.first_zero() if isinstance(inner, _Nested) else 0.0, 1.0)
+        return _with_seed(outer, self.outer.generated.seed, seed)
+
+    @property
+    def generated(self):
+        self.function()
+        return self.outer.generated
+
+    @property
+    def entry(self):
+        self.function()
+        return self.outer.entry
+
+
+def _with_seed(fn, name, value):
+    """A copy of the generated function `fn` whose seed parameter `name` defaults to `value`."""
+    code = fn.__code__
+    kwdefaults = dict(fn.__kwdefaults__ or {})
+    defaults = fn.__defaults__
+    if name in kwdefaults:
+        kwdefaults[name] = value
+    else:
+        names = code.co_varnames[:code.co_argcount]
+        position = names.index(name) - (len(names) - len(defaults))
+        defaults = defaults[:position] + (value,) + defaults[position + 1:]
+    copy = types.FunctionType(code, fn.__globals__, fn.__name__, defaults, fn.__closure__)
+    copy.__kwdefaults__ = kwdefaults or None
+    return copy
 
 
 class _CustomRule:
@@ -145,10 +202,15 @@ class GradFunction:
         if isinstance(impl, custom_vjp):
             self.argnums, self._single = compiler.check_argnums(impl.fun, argnums)
             self._generated = _CustomRule(impl, self.argnums, has_aux)
+        elif isinstance(impl, GradFunction):        # grad(grad(f)): reverse over reverse
+            self.argnums, self._single = compiler.check_argnums(
+                impl._generated.fun, argnums, len(impl._bound))
+            self._bound = impl._bound
+            self._generated = _Nested(impl, self.argnums, has_aux)
         else:
             self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
             self._generated = _Generated(impl, self.argnums, has_aux)
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())   # not fun's __dict__: its own state
         prefix = "value_and_grad" if with_value else "grad"
         self.__name__ = f"{prefix}({fun.__name__})"
         self.__qualname__ = self.__name__
@@ -172,6 +234,8 @@ class GradFunction:
         except Exception:
             self._explain_failure(args, kwargs)
             raise
+        if isinstance(self._generated, _Nested):
+            out = out[1]            # ((value, gradient), its derivative): the gradient
         value = out[0] if self.has_aux else out
         if not _is_scalar(value):
             raise self._non_scalar(value)
@@ -195,23 +259,54 @@ class GradFunction:
         out, tangent_out = jvp(generated, self._bound + tuple(primals),
                                self._bound + tuple(tangents))
         value, grads = out
-        _, dgrads = tangent_out
+        dvalue, dgrads = tangent_out
+        if isinstance(self._generated, _Nested):
+            value, dvalue = value[1], dvalue[1]
         if not _is_scalar(value[0] if self.has_aux else value):
             raise self._non_scalar(value[0] if self.has_aux else value)
         args = self._bound + tuple(primals)
-        if self._single:
-            grads = pytree.densify(grads, args[self.argnums[0]])
-            dgrads = pytree.densify(dgrads, args[self.argnums[0]])
-        else:
-            if len(self.argnums) == 1:
-                grads, dgrads = (grads,), (dgrads,)
-            grads = tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
-            dgrads = tuple(pytree.densify(g, args[i]) for g, i in zip(dgrads, self.argnums))
+        grads, dgrads = self._dense(grads, args), self._dense(dgrads, args)
         if self.has_aux:
             value, aux = value
         if self.with_value:
-            return (value, grads), (tangent_out[0], dgrads)
+            return (value, grads), (dvalue, dgrads)
         return grads, dgrads
+
+    def _dense(self, grads, args):
+        """The generated function's (sparse) gradients, shaped like the arguments."""
+        if self._single:
+            return pytree.densify(grads, args[self.argnums[0]])
+        if len(self.argnums) == 1:
+            grads = (grads,)
+        return tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
+
+    def vjp(self, *primals):
+        """Reverse mode over the generated gradient code: (grads, vjp_fn), where vjp_fn
+        takes a cotangent shaped like the gradient (a Hessian-vector product, in reverse)."""
+        if self.has_aux or self.with_value:
+            raise ArgnumsError("vjp of a function made by grad(..., has_aux=True) or "
+                               "value_and_grad: use vjp(grad(f), ...)")
+        args = self._bound + tuple(primals)
+        generated = self._generated.function()
+        argnums = tuple(i for i, a in enumerate(args) if pytree.has_inexact(a))
+        outer = _Generated(generated, argnums, False)
+        grads = self(*primals)
+        first = self._generated.first_zero() if isinstance(self._generated, _Nested) else 0.0
+
+        def vjp_fn(cotangent):
+            _check_cotangent(cotangent, grads)
+            fn = outer.function()
+            if not self._single and len(self.argnums) == 1:
+                cotangent = cotangent[0]        # the generated code returns it bare
+            _, cts = fn(*args, **{outer.generated.seed: (first, cotangent)})
+            if len(argnums) == 1:
+                cts = (cts,)
+            result = [None] * len(args)
+            for i, g in zip(argnums, cts):
+                result[i] = pytree.densify(g, args[i])
+            return tuple(result[len(self._bound):])
+
+        return grads, vjp_fn
 
     def _non_scalar(self, value):
         gen = self._generated.generated
@@ -281,6 +376,8 @@ def vjp(fun, *primals, has_aux=False):
     floating-point values get `None`. With `has_aux=True`, returns
     `(out, vjp_fn, aux)`.
     """
+    if isinstance(fun, GradFunction) and not has_aux:
+        return fun.vjp(*primals)
     impl, bound = _unbind(fun)
     argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
     generated = _Generated(impl, argnums, has_aux)

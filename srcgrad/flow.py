@@ -124,14 +124,18 @@ class ControlFlow:
         return result
 
     def carry(self, block, target, source):
-        """`target = source` at the end of a path (before its `break`): a loop or join copy."""
-        copy = syntax.assign(target, syntax.name(source))
-        anno.tag(copy, line=self.line, role="primal", carry=True)
+        """`target = source` at the end of a path (before its `break`): a loop or join copy.
+        Where the block ends with an `if` that may jump, the copy goes at the end of the
+        branches that fall through, so that nothing follows a jump in its block (the
+        reverse stage relies on that, desugar.py)."""
         self.read_names.add(source)
-        if block and isinstance(block[-1], gast.Break):
-            block.insert(len(block) - 1, copy)
-        else:
-            block.append(copy)
+        for end in _fallthrough_blocks(block):
+            copy = syntax.assign(target, syntax.name(source))
+            anno.tag(copy, line=self.line, role="primal", carry=True)
+            if end and isinstance(end[-1], gast.Break):
+                end.insert(len(end) - 1, copy)
+            else:
+                end.append(copy)
 
     def loop_names(self, stmt, extra=()):
         """The loop name of every variable the loop assigns, with entry copies emitted."""

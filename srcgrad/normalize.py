@@ -47,7 +47,8 @@ _FRESH_METHODS = {"sum", "mean", "prod", "max", "min", "copy", "dot", "astype", 
 _FRESH_CALLS |= {runtime.grad_at, runtime.add_at, runtime.matmul_grad_left,
                  runtime.matmul_grad_right, runtime.dot_grad_left, runtime.dot_grad_right,
                  runtime.extremum_adjoint, runtime.prod_adjoint, runtime.zero_adjoint,
-                 runtime.own, runtime.snapshot, runtime.zero_tangent, runtime.cast_like}
+                 runtime.own, runtime.snapshot, runtime.zero_tangent, runtime.cast_like,
+                 runtime.stack_adjoint, runtime.concatenate_adjoint}
 _UPDATES_FIRST_ARGUMENT = {runtime.add_into, runtime.zero_at}
 
 
@@ -219,10 +220,8 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
     def makes_new_object(self, value):
         if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
             return True
-        if isinstance(value, gast.List) or (isinstance(value, gast.Call)
-                                            and isinstance(value.func, gast.Name)
-                                            and value.func.id == "list" and not value.args):
-            return True
+        if isinstance(value, gast.List) or _is_list_copy(value):
+            return True             # a new list (a copy holds the same items: aliasing.py)
         if isinstance(value, gast.Call):
             func = value.func
             if isinstance(func, gast.Attribute) and not self.is_static(func):
@@ -463,6 +462,9 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
         value = stmt.value
         if isinstance(value, gast.Constant):
             return  # docstring or bare constant
+        if _is_pop(value):          # `lst.pop()` for its effect: the item goes to a temporary
+            self.assign(syntax.name(self.namer.fresh("popped"), "store"), value)
+            return
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
                 and value.func.attr == "append" and len(value.args) == 1 \
                 and not value.keywords and isinstance(value.func.value, gast.Name):
@@ -570,3 +572,10 @@ def _is_pop(value):
     return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
         and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
         and not value.args and not value.keywords
+
+
+def _is_list_copy(value):
+    """`list()` or `list(name)`: a new list object."""
+    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "list" and not value.keywords \
+        and (not value.args or (len(value.args) == 1 and isinstance(value.args[0], gast.Name)))

@@ -30,7 +30,7 @@ import gast
 from . import analysis
 from . import annotations as anno
 from . import naming, syntax, templates
-from .errors import NoRuleError, UnsupportedSyntaxError
+from .errors import NoRuleError
 from .accumulate import _ARRAY_CONSTRUCTORS, Accumulate, _Adj, _in
 from .imports import Imports, bind_runtime_references
 from .walk import statements
@@ -128,6 +128,8 @@ class Reverse(Accumulate, ReverseFlow):
             return self.set_item(stmt)
         if analysis.is_append(stmt):
             return [], self.append(stmt)
+        if op.kind == "pop":
+            return [], self.pop(stmt)
         if not isinstance(stmt, gast.Assign):
             return [], []
         target = stmt.targets[0].id
@@ -154,11 +156,6 @@ class Reverse(Accumulate, ReverseFlow):
         elif op.kind == "unknown":
             raise templates.no_rule_error(op.label.rstrip("()"),
                                           self.unit.info.location(self.line))
-        elif op.kind == "pop":
-            raise UnsupportedSyntaxError(
-                "`.pop()` on a list that carries a gradient is not supported in reverse mode",
-                self.unit.info.location(self.line),
-                hint="Index the list instead (`lst[-1]`), or build a new list.")
         if target not in op.operands:
             self.states[self.names[target]] = _Adj()    # the value before this one starts at zero
         return [], out
@@ -320,15 +317,50 @@ class Reverse(Accumulate, ReverseFlow):
         base = stmt.value.func.value.id
         item = stmt.value.args[0]
         out = []
-        if self.activity.active(base) and self.state(base).set and isinstance(item, gast.Name):
+        if self.activity.active(base) and self.state(base).set:
             name = self.names[base]
             if not self.states[name].owned:
                 out.append(self.tag(syntax.assign(name, syntax.call(syntax.name("list"),
                                                                     [syntax.name(name)]))))
                 self.states[name].owned = True
-            out += self.contribute(item.id, syntax.call(self.helper("pop_adjoint"),
-                                                        [syntax.name(name), syntax.clone(item)]))
+            taken = syntax.call(self.helper("pop_adjoint"), [syntax.name(name),
+                                                             syntax.clone(item)])
+            if isinstance(item, gast.Name) and self.activity.active(item.id):
+                out += self.contribute(item.id, taken)
+            else:       # the item carries no gradient, but its entry leaves the list too
+                out.append(self.tag(syntax.expr_stmt(syntax.call(
+                    syntax.attribute(syntax.name(name), "pop"), []))))
         undo = syntax.expr_stmt(syntax.call(syntax.attribute(syntax.name(base), "pop"), []))
+        out.append(self.tag(undo))
+        anno.set(undo, "restore_of", base)
+        return out
+
+    def pop(self, stmt):
+        """`v = lst.pop()`: the list's adjoint gets v's back as its last entry; the list gets
+        v back (the reverse of `lst.append(v)`)."""
+        base = anno.get(stmt, "pop")
+        target = stmt.targets[0].id
+        out = []
+        if self.activity.active(base):
+            name = self.name_of(base)
+            state = self.states[name]
+            if not state.set:       # no adjoint yet: one (zero) entry per item left in the list
+                size = syntax.call(syntax.name("len"), [syntax.name(base)])
+                value = syntax.binop(syntax.list_([syntax.const(None)]), "*", size)
+                out.append(self.tag(syntax.assign(name, value)))
+            elif not state.owned:
+                out.append(self.tag(syntax.assign(name, syntax.call(syntax.name("list"),
+                                                                    [syntax.name(name)]))))
+            item = syntax.const(None)
+            if self.activity.active(target) and self.state(target).set:
+                item = syntax.name(self.names[target])
+            out.append(self.tag(syntax.expr_stmt(syntax.call(
+                syntax.attribute(syntax.name(name), "append"), [item]))))
+            self.states[name] = _Adj(set=True, owned=True, sparse=True)
+        if target in self.names:
+            self.states[self.names[target]] = _Adj()     # v before the pop: no adjoint
+        undo = syntax.expr_stmt(syntax.call(syntax.attribute(syntax.name(base), "append"),
+                                            [syntax.name(target)]))
         out.append(self.tag(undo))
         anno.set(undo, "restore_of", base)
         return out

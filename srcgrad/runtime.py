@@ -218,6 +218,42 @@ def stack_adjoint(g, axis=0):
     return list(np.moveaxis(g, axis, 0))
 
 
+def reduce_like(g, like, axis=None, keepdims=False):
+    """The adjoint of unreduce: `g` summed over the reduced axes, at the shape of `like`."""
+    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), _shape(like))
+
+
+def transpose_axes(g, axes):
+    """np.transpose(g, axes) for `axes` as np.transpose and x.transpose() take them."""
+    if axes is None or len(axes) == 0:
+        return np.transpose(g)
+    if len(axes) == 1 and np.ndim(axes[0]) == 1:     # x.transpose((1, 0))
+        axes = axes[0]
+    return np.transpose(g, axes)
+
+
+def concatenate_pieces(pieces, arrays, axis=0):
+    """The adjoint of concatenate_adjoint: the pieces (None for zero) joined again."""
+    filled = [np.zeros(np.shape(a)) if p is None else p for p, a in zip(pieces, arrays)]
+    if axis is None:
+        return np.concatenate([np.ravel(p) for p in filled])
+    return np.concatenate(filled, axis)
+
+
+def stack_pieces(pieces, like, axis=0):
+    """The adjoint of stack_adjoint: the slices (None for zero) stacked again like `like`."""
+    slices = list(np.moveaxis(np.zeros_like(like), axis, 0))
+    return np.stack([s if p is None else p for p, s in zip(pieces, slices)], axis)
+
+
+def array_pieces(pieces, like):
+    """The adjoint of array_adjoint: the entries (None for zero) as one array like `like`."""
+    if isinstance(pieces, list):
+        zero = np.zeros_like(like[0]) if len(like) else None
+        return np.array([zero if p is None else p for p in pieces])
+    return pieces
+
+
 def array_adjoint(g, x):
     """Adjoint of np.array(x): per element when x is a list or tuple of values."""
     if isinstance(x, (list, tuple)):

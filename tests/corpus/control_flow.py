@@ -434,3 +434,37 @@ def loop_variable_read_before_its_loop_runs(x, y, s):
             if np.mean(np.tanh(x) / 3.25) > i * 0.5 + i * 0.5:
                 break
     return np.sum(x) + s
+
+
+def join_after_a_branch_that_breaks(x, y, s):
+    # the copies that join `x` and `s` after the outer if belong where the inner if falls
+    # through, not after it: the break skips them
+    for i in range(3):
+        if 0.5 > np.mean(x):
+            if 1.3 > y[1]:
+                break
+            x = x * 0.5 + y / (np.sum(x) ** 2 + 1.0)
+        else:
+            s = s * 0.5
+    return np.sum(y) + np.sum(np.sqrt(x ** 2 + 1.0)) + s
+
+
+def appends_values_that_carry_no_gradient(x, A):
+    # the list's adjoint has an entry for every item, moving or not: the reverse of each
+    # append takes one off, or the entries of x's items would be read from the wrong slots
+    parts = []
+    for i in range(3):
+        parts.append(x * (i + 1.0))
+        parts.append(np.ones(4))
+    return np.sum(np.stack(parts)[:3] @ A.T)
+
+
+def pops_a_list(x):
+    stack = []
+    for i in range(3):
+        stack.append(x * (i + 1.0))
+    total = 0.0
+    for i in range(3):
+        v = stack.pop()
+        total = total + np.sum(np.sin(v)) * (i + 1.0)
+    return total
