@@ -17,7 +17,7 @@ import numpy as np
 from . import compiler, emit, parse, pytree
 from .custom import custom_vjp
 from .errors import (ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError,
-                     SourceUnavailableError)
+                     SourceUnavailableError, UnsupportedSyntaxError)
 
 
 _SCALAR_TYPES = (float, np.float64, np.float32, np.float16)
@@ -85,6 +85,7 @@ class _Nested:
             raise ArgnumsError("grad of a function made by grad(..., has_aux=True) or "
                                "value_and_grad: use grad(grad(f))")
         self.inner = inner
+        _refuse_reverse_over_tape(inner)
         self.fun = inner._generated.fun
         self.argnums = argnums
         self.outer = None
@@ -112,6 +113,21 @@ class _Nested:
     def entry(self):
         self.function()
         return self.outer.entry
+
+
+def _refuse_reverse_over_tape(grad_function):
+    """Reverse mode over gradient code that keeps a tape (the gradient of a loop) is not
+    checked well enough yet to be trusted: refuse it, and point to forward over reverse."""
+    gen = grad_function._generated
+    while isinstance(gen, _Nested):
+        gen = gen.inner._generated
+    if isinstance(gen, _Generated) and gen.generated.uses_tape:
+        fun = gen.fun
+        raise UnsupportedSyntaxError(
+            f"reverse mode over the gradient of {fun.__name__}, whose code keeps a tape for "
+            "its loops, is not supported yet", _definition(fun),
+            hint="Take second derivatives forward over reverse: srcgrad.hvp, "
+                 "srcgrad.hessian, or srcgrad.jvp(srcgrad.grad(f), primals, tangents).")
 
 
 def _with_seed(fn, name, value):
@@ -286,6 +302,7 @@ class GradFunction:
         if self.has_aux or self.with_value:
             raise ArgnumsError("vjp of a function made by grad(..., has_aux=True) or "
                                "value_and_grad: use vjp(grad(f), ...)")
+        _refuse_reverse_over_tape(self)
         args = self._bound + tuple(primals)
         generated = self._generated.function()
         argnums = tuple(i for i, a in enumerate(args) if pytree.has_inexact(a))

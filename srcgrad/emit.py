@@ -38,6 +38,7 @@ class Generated:
     primal_name: str
     seed: str               # the parameter that takes the output's adjoint
     return_line: int        # the user's line of the return statement
+    uses_tape: bool = False  # some function in it keeps values on a tape (loops)
 
     def to_meta(self):
         meta = dataclasses.asdict(self)
@@ -230,7 +231,8 @@ def emit(program, description):
     return Generated(source=printer.text(), function=top.name, functions=functions,
                      header_names=sorted(header_names), linemap=printer.linemap,
                      primal_file=info.file, primal_name=info.qualname, seed=top.seed,
-                     return_line=anno.get(returned, "line"))
+                     return_line=anno.get(returned, "line"),
+                     uses_tape=any(e.derivative.segments for e in program.functions))
 
 
 def imports_header(sources):

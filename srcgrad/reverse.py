@@ -374,7 +374,9 @@ class Reverse(Accumulate, ReverseFlow):
         seed = self.namer.adjoint(unit.output) if unit.output else self.namer.fresh("dout")
         if unit.output:
             self.names[unit.output] = seed
-            self.states[seed] = _Adj(set=True, owned=False)
+            # a callee's seed comes from its caller's code: a container adjoint there may
+            # lack entries (None), as its caller built it
+            self.states[seed] = _Adj(set=True, owned=False, sparse=self.index > 0)
         primal, adjoint = self.block(body, None)
         self.line = anno.get(returned, "line")
         grads = []

@@ -406,8 +406,8 @@ def filled(dx, like):
 def entry(dx, key, like):
     """dx[key] of a container adjoint, or a zero like `like` where it has none."""
     try:
-        g = dx[key]
-    except (KeyError, IndexError):
+        g = getattr(dx, key) if isinstance(key, str) and hasattr(dx, "_fields") else dx[key]
+    except (KeyError, IndexError, AttributeError, TypeError):
         g = None
     return zero_adjoint(like) if g is None else g
 

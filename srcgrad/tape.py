@@ -34,7 +34,7 @@ import gast
 import numpy
 
 from . import annotations as anno
-from . import runtime, syntax
+from . import flow, runtime, syntax
 from .walk import statements
 
 # helper -> argument positions that it reads only for shape and dtype
@@ -337,6 +337,14 @@ def _reset_after_loops(derivative, resolve):
         if not needed:
             continue
         anno.set(reversed_loop, "resets", done | set(needed))
+        flow.annotate_definedness(derivative.body, derivative.unit.params)
+        surely = anno.get(primal, "defined") or set()
+        for name in needed:             # a name only some paths set before the loop
+            if name not in surely:
+                placeholder = syntax.assign(name, syntax.const(None))
+                anno.tag(placeholder, line=anno.get(primal, "line"), role="primal",
+                         placeholder=True, impure=True)
+                derivative.body.insert(0, placeholder)
         block, i = _position(derivative.body, primal)
         after, j = _position(derivative.body, reversed_loop)
         line = anno.get(primal, "line")
