@@ -9,7 +9,8 @@ built from a small typed grammar, so that every program runs:
 - statements: assignments, `if` on a scalar condition, `for i in range(k)`
   with `break` and `continue` under conditions, `while` loops bounded by a
   counter with `break` and `continue`, in-place writes `v[i] = ...` and
-  `v[1:3] += ...` into arrays the program made, list `append` then
+  `v[1:3] += ...` into arrays the program made, list `append` (of values with
+  and without a gradient) then
   `np.stack`, calls of helper functions (one calls itself);
 - a return of a scalar.
 
@@ -211,7 +212,9 @@ class Program:
             self.emit(indent, f"{name}[1:3] += {self.vector(env)}[0:2]")
 
     def stmt_append(self, env, indent, depth):
-        self.emit(indent, f"{self.c.choice(env['lists'])}.append({self.vector(env)})")
+        # now and then a value that carries no gradient: its entry is in the list's adjoint too
+        value = "np.full(4, 0.5)" if self.c.boolean(0.25) else self.vector(env)
+        self.emit(indent, f"{self.c.choice(env['lists'])}.append({value})")
 
     # -- the function ---------------------------------------------------------------------
 
