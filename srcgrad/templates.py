@@ -274,6 +274,8 @@ class _FileLoader:
             elif pname in primal_names:
                 mapping[pname] = pname
             elif default is REQUIRED and i < len(params) and primal_names[i] not in names \
+                    and (params[i].default is inspect.Parameter.empty
+                         or params[i].kind is inspect.Parameter.POSITIONAL_ONLY) \
                     and params[i].kind not in (inspect.Parameter.VAR_POSITIONAL,
                                                inspect.Parameter.VAR_KEYWORD):
                 mapping[pname] = primal_names[i]

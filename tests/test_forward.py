@@ -280,3 +280,15 @@ def test_hvp_matches_differences_of_the_gradient(fun):
     for h, p, m in zip(pytree.leaves(hv), pytree.leaves(plus), pytree.leaves(minus)):
         numeric = (np.asarray(p, dtype=float) - np.asarray(m, dtype=float)) / (2 * eps)
         np.testing.assert_allclose(h, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_a_user_forward_rule_with_an_argument_its_primal_lacks_names_its_line():
+    from srcgrad import d  # noqa: F401
+
+    with pytest.raises(srcgrad.TemplateError) as info:
+        @srcgrad.tangent(np.sinh)
+        def sinh_rule(y, x, scale):
+            d[y] = d[x] * np.cosh(x) * scale  # noqa: F821
+
+    assert "`scale` is not a parameter of numpy.sinh" in str(info.value)
+    assert info.value.location.file == __file__

@@ -10,7 +10,8 @@ imports them. A rule is one function:
 
 - `d[result]` is the adjoint of the result; it may be read, never assigned.
 - Argument names match the primal's parameters. The leading required ones
-  may be named freely (they match by position); `@adjoint(primal, a="b")`
+  may be named freely (they match by position, onto the primal's required or
+  positional-only parameters); `@adjoint(primal, a="b")`
   maps argument `a` to the primal's parameter `b`. An argument the user's
   call does not give takes the rule's default, or the rule cannot be used;
   one the user gives that the rule lacks is refused, unless it is the
