@@ -22,6 +22,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import srcgrad  # noqa: E402
+from mlp_grad import SIZES  # noqa: E402 - the same sizes as the gradient benchmark
 
 
 def loss(W1, b1, W2, b2, x, labels):
@@ -32,11 +33,6 @@ def loss(W1, b1, W2, b2, x, labels):
     return -np.mean(np.sum(labels * log_probs, axis=1))
 
 
-SIZES = {  # name: (batch, inputs, hidden, classes)
-    "small": (32, 64, 32, 10),
-    "medium": (128, 784, 256, 10),
-    "large": (512, 784, 1024, 10),
-}
 
 
 def problem(batch, inputs, hidden, classes, seed=0):

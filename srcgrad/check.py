@@ -92,16 +92,11 @@ def check_grads(fun, args, order=2, modes=("fwd", "rev"), eps=None, rtol=None, a
     minus = pytree.leaves(fun(*_perturb(args, direction, -eps)))
     numeric = (_vdot(u, plus) - _vdot(u, minus)) / (2 * eps)
     for mode in modes:
-        if mode == "rev":
-            analytic = _reverse(fun, args, direction, u)
-        else:
-            analytic = _forward(fun, args, direction, u)
-        if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
-            what = "reverse" if mode == "rev" else "forward"
-            raise AssertionError(
-                f"{what}-mode derivative of {getattr(fun, '__name__', fun)} disagrees with "
-                f"finite differences along a random direction: {analytic!r} (srcgrad) vs "
-                f"{numeric!r} (central differences, eps={eps}); rtol={rtol}, atol={atol}")
+        analytic = (_reverse if mode == "rev" else _forward)(fun, args, direction, u)
+        what = "reverse" if mode == "rev" else "forward"
+        _agree(analytic, numeric, rtol, atol,
+               f"{what}-mode derivative of {getattr(fun, '__name__', fun)} disagrees with "
+               f"finite differences along a random direction (eps={eps})")
     if order == 2:
         second = [_random_like(rng, leaf) if pytree.is_inexact(leaf) else None
                   for arg in args for leaf in pytree.leaves(arg)]
@@ -117,12 +112,16 @@ def check_grads(fun, args, order=2, modes=("fwd", "rev"), eps=None, rtol=None, a
                    - first(fun, _perturb(args, w, -eps), direction, u)) / (2 * eps)
         for mode in modes:
             analytic = _second(fun, args, direction, w, u, mode)
-            if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
-                what = "forward over forward" if mode == "fwd" else "forward over reverse"
-                raise AssertionError(
-                    f"second derivative ({what}) of {getattr(fun, '__name__', fun)} disagrees "
-                    f"with finite differences of its first derivative: {analytic!r} (srcgrad) "
-                    f"vs {numeric!r} (eps={eps}); rtol={rtol}, atol={atol}")
+            what = "forward over forward" if mode == "fwd" else "forward over reverse"
+            _agree(analytic, numeric, rtol, atol,
+                   f"second derivative ({what}) of {getattr(fun, '__name__', fun)} disagrees "
+                   f"with finite differences of its first derivative (eps={eps})")
+
+
+def _agree(analytic, numeric, rtol, atol, what):
+    if not abs(analytic - numeric) <= atol + rtol * max(abs(analytic), abs(numeric)):
+        raise AssertionError(f"{what}: {analytic!r} (srcgrad) vs {numeric!r} (central "
+                             f"differences); rtol={rtol}, atol={atol}")
 
 
 def _tangents(args, direction):

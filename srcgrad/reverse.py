@@ -213,15 +213,7 @@ class Reverse(Accumulate, ReverseFlow):
         location = self.unit.info.location(self.line)
         fwd, bwd = self.program.request(op.primal, active, self.index,
                                         programs.reach_text(stmt.value.func), location)
-        target = stmt.targets[0].id
-        residuals = self.namer.fresh(f"{target}_res")
-        value = syntax.call(syntax.name(fwd), [syntax.clone(a) for a in stmt.value.args],
-                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
-        replacement = syntax.assign(syntax.tuple_([syntax.name(target, "store"),
-                                                   syntax.name(residuals, "store")], "store"),
-                                    value)
-        anno.copy(stmt, replacement)
-        self.replacements[id(stmt)] = replacement
+        residuals = self.split_call(stmt, syntax.name(fwd))
         backward = syntax.call(syntax.name(bwd), [syntax.name(residuals), syntax.clone(d_target)])
         if len(active) == 1:
             return self.contribute(bound[active[0]].id, backward)
@@ -240,6 +232,20 @@ class Reverse(Accumulate, ReverseFlow):
             out.extend(self.contribute(bound[param].id, syntax.name(part)))
         return out
 
+    def split_call(self, stmt, fwd):
+        """`y = f(args)` becomes `y, y_res = fwd(args)` in the primal sweep; returns the
+        residuals' name."""
+        target = stmt.targets[0].id
+        residuals = self.namer.fresh(f"{target}_res")
+        value = syntax.call(fwd, [syntax.clone(a) for a in stmt.value.args],
+                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
+        replacement = syntax.assign(syntax.tuple_([syntax.name(target, "store"),
+                                                   syntax.name(residuals, "store")], "store"),
+                                    value)
+        anno.copy(stmt, replacement)
+        self.replacements[id(stmt)] = replacement
+        return residuals
+
     def custom(self, stmt, op, d_target):
         """`y = f(x, w)` with f a custom_vjp -> primal `y, y_res = f.fwd(x, w)`, adjoint
         `dx_f, dw_f = f.bwd(y_res, dy)` (one cotangent per positional parameter)."""
@@ -254,17 +260,8 @@ class Reverse(Accumulate, ReverseFlow):
         if bound is None or any(p not in params for p in bound):
             raise NoRuleError(f"{op.label}: custom_vjp functions take positional parameters "
                               "only", location)
-        target = stmt.targets[0].id
-        residuals = self.namer.fresh(f"{target}_res")
         func = syntax.clone(stmt.value.func)
-        value = syntax.call(syntax.attribute(func, "fwd"),
-                            [syntax.clone(a) for a in stmt.value.args],
-                            [(k.arg, syntax.clone(k.value)) for k in stmt.value.keywords])
-        replacement = syntax.assign(syntax.tuple_([syntax.name(target, "store"),
-                                                   syntax.name(residuals, "store")], "store"),
-                                    value)
-        anno.copy(stmt, replacement)
-        self.replacements[id(stmt)] = replacement
+        residuals = self.split_call(stmt, syntax.attribute(func, "fwd"))
         parts = []          # a name per cotangent bwd returns, `_` for those not needed
         for p in params:
             node = bound.get(p)
