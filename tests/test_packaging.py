@@ -31,7 +31,11 @@ def test_wheel_contains_the_templates(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for template in ("srcgrad/_templates/nondifferentiable.py",
                      "srcgrad/_templates/reverse/numpy.py",
-                     "srcgrad/_templates/reverse/operators.py"):
+                     "srcgrad/_templates/reverse/operators.py",
+                     "srcgrad/_templates/reverse/runtime.py",
+                     "srcgrad/_templates/forward/numpy.py",
+                     "srcgrad/_templates/forward/operators.py",
+                     "srcgrad/_templates/forward/runtime.py"):
         assert template in names
 
 
@@ -45,6 +49,8 @@ def test_installed_package_differentiates_from_another_folder(wheel, tmp_path):
     script = ("import numpy as np, srcgrad, model\n"
               "assert srcgrad.__file__.startswith(%r)\n"
               "g = srcgrad.grad(model.loss)(np.ones((3, 2)), np.ones((4, 3)))\n"
+              "_, t = srcgrad.jvp(model.loss, (np.ones((3, 2)), np.ones((4, 3))),\n"
+              "                   (np.ones((3, 2)), np.zeros((4, 3))))\n"
               "print(g.shape)\n") % str(site)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(work)]),
                SRCGRAD_CACHE_DIR=str(tmp_path / "cache"))
