@@ -67,6 +67,21 @@ def _memory_of(written, body):
     return written
 
 
+def _views_of(written, body):
+    """The names whose values may be views of memory that a write changes."""
+    shared = set(written)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in statements(body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and stmt.targets[0].id not in shared and not anno.get(stmt, "fresh") \
+                    and set(syntax.names_in(stmt.value, "load")) & shared:
+                shared.add(stmt.targets[0].id)
+                changed = True
+    return shared
+
+
 def function_name(unit):
     return f"{unit.name}_jvp"
 
@@ -89,6 +104,7 @@ class Forward:
                          for s in statements(unit.body) if isinstance(s, gast.Assign)
                          and (anno.get(s, "pop") or isinstance(s.value, gast.Call))} - {None}
         self.written = _memory_of(self.written, unit.body)
+        self.seen_written = _views_of(self.written, unit.body)
         self.definitions = collections.Counter(
             n for s in statements(unit.body) if isinstance(s, gast.Assign)
             for t in s.targets if isinstance(t, gast.Name) for n in [t.id])
@@ -193,9 +209,11 @@ class Forward:
                 and isinstance(out[-1], gast.Assign) and self.is_zero(out[-1].value):
             self.zeros.add(target)      # later rules drop its terms, as for a constant
             return [stmt]
-        if target in self.written and isinstance(out[-1], gast.Assign) \
-                and not anno.get(stmt, "carry"):
-            # written into: a new array (a carry is the primal's own alias), and kept one
+        if isinstance(out[-1], gast.Assign) and not anno.get(stmt, "carry") \
+                and (target in self.written or (anno.get(stmt, "fresh")
+                                                and self.reads_written(out[-1].value))):
+            # a new array, and kept one: one the function writes into (a carry is the
+            # primal's own alias), or a new primal whose tangent would see a later write
             if not self.is_fresh(out[-1].value):
                 out[-1].value = syntax.call(self.helper("own"), [out[-1].value])
             anno.set(out[-1], "owns", True)
@@ -265,6 +283,11 @@ class Forward:
         replacement = syntax.assign(target, value)
         anno.copy(stmt, replacement)
         return [replacement]
+
+    def reads_written(self, expr):
+        """Does `expr` read the tangent of a value that a later write may change?"""
+        primal_of = {t: p for p, t in self.names.items()}
+        return any(primal_of.get(n) in self.seen_written for n in syntax.names_in(expr, "load"))
 
     def is_zero(self, expr):
         if syntax.is_constant_expr(expr):

@@ -468,3 +468,13 @@ def pops_a_list(x):
         v = stack.pop()
         total = total + np.sum(np.sin(v)) * (i + 1.0)
     return total
+
+
+def keeps_a_new_array_across_writes(A):
+    # z is a new array, so the writes into B after it leave it alone; its tangent must be
+    # a new array too, not the view of B's tangent that `B[1:3] + 1.0` alone would give
+    B = A * 1.0
+    z = B[1:3] + 1.0
+    B[1:3] = 0.0
+    B[1:3] = z
+    return np.sum(B ** 2)
