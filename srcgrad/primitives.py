@@ -89,7 +89,7 @@ def _classify(primal, label, args, keywords, local_names, impure=None):
     mutating = reg.is_mutating(primal)
     if isinstance(primal, custom_vjp):
         kind = "custom"          # the user's fwd and bwd (custom.py)
-    elif reg.rule_for(primal) is not None or reg.tangent_for(primal) is not None:
+    elif reg.rule_for(primal) is not None or reg.has_tangent(primal):
         kind = "rule"
     elif reg.is_nondifferentiable(primal):
         kind = "nondiff"

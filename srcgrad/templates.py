@@ -316,6 +316,7 @@ class Registry:
     def __init__(self):
         self.rules = {}            # primal -> reverse rule
         self.tangents = {}         # primal -> forward rule
+        self.unread = []           # rule files read when first needed (the forward ones)
         self.nondiff = set()
         self.nondiff_modules = []
         self.impure = set()
@@ -327,6 +328,9 @@ class Registry:
     def add_rule(self, primal, rule):
         table = self.tangents if rule.kind == "tangent" else self.rules
         previous = table.get(primal)
+        if previous is not None and getattr(previous, "user", False) \
+                and not getattr(rule, "user", False):
+            return                  # a shipped rule read late does not replace the user's
         if previous is not None and previous is not rule and previous.file == rule.file \
                 and not getattr(rule, "user", False):
             raise TemplateError(f"two rules for {_label(primal)}: `{previous.name}` at "
@@ -371,9 +375,30 @@ class Registry:
 
     def rule_for(self, obj, kind="adjoint"):
         try:
-            return (self.tangents if kind == "tangent" else self.rules).get(obj)
+            if kind == "tangent":
+                self.read_all()
+                return self.tangents.get(obj)
+            return self.rules.get(obj)
         except TypeError:          # an unhashable callable has no rule
             return None
+
+    def read_all(self):
+        """Read the rule files not read yet (forward mode's, on first use)."""
+        while self.unread:
+            path, kind = self.unread.pop(0)
+            _FileLoader(path, path.read_text(), kind=kind).load(self)
+
+    def has_tangent(self, obj):
+        """Is there a forward rule for obj? (Reads the forward rule files only for srcgrad's
+        own helpers: every other shipped forward rule has a reverse one.)"""
+        try:
+            if obj in self.tangents:
+                return True
+        except TypeError:
+            return False
+        if self.unread and getattr(obj, "__module__", None) == "srcgrad.runtime":
+            return self.tangent_for(obj) is not None
+        return False
 
     def tangent_for(self, obj):
         return self.rule_for(obj, "tangent")
@@ -420,7 +445,10 @@ def registry():
     if _REGISTRY is None:
         reg = Registry()
         for path, kind in _builtin_files():
-            _FileLoader(path, path.read_text(), kind=kind).load(reg)
+            if kind == "tangent":
+                reg.unread.append((path, kind))
+            else:
+                _FileLoader(path, path.read_text(), kind=kind).load(reg)
         _REGISTRY = reg
     return _REGISTRY
 

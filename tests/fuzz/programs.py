@@ -104,6 +104,7 @@ class Program:
             lambda: f"np.sqrt({self.vector(env, depth + 1)} ** 2 + 1.0)",
             lambda: f"np.log1p({self.vector(env, depth + 1)} ** 2)",
             lambda: f"{c.choice(env['vectors'])}[::-1]",
+            lambda: f"({c.choice(env['vectors'])}[::-1] + {self.scalar(env, depth + 1)})",
             lambda: f"{c.choice(env['vectors'])}[[1, 0, 3, 2]]",
             lambda: f"_smooth({self.vector(env, depth + 1)}, {self.vector(env, depth + 1)})",
             lambda: f"_mix({self.vector(env, depth + 1)}, {self.vector(env, depth + 1)})",
