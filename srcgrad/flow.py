@@ -57,15 +57,40 @@ def exposed_reads(body, assigned=frozenset()):
     return exposed, assigned
 
 
+def _path_to(block, node, owner=None):
+    """[(block, index, the statement owning the block)] from `block` down to `node`."""
+    for i, stmt in enumerate(block):
+        if stmt is node:
+            return [(block, i, owner)]
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and isinstance(stmt, (gast.If, gast.For, gast.While)):
+                found = _path_to(inner, node, stmt)
+                if found is not None:
+                    return [(block, i, owner)] + found
+    return None
+
+
 def loop_live_names(tree, loop):
     """User names whose value at the end of an iteration may still be read: in a later
-    iteration before being assigned again, or anywhere outside the loop."""
-    inside = {id(n) for s in loop.body for n in gast.walk(s)}
-    outside = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
-               and isinstance(n.ctx, gast.Load) and id(n) not in inside}
-    outside |= {n.target.id for n in gast.walk(tree) if isinstance(n, gast.AugAssign)
-                and isinstance(n.target, gast.Name) and id(n) not in inside}
-    return outside | exposed_reads(loop.body)[0]
+    iteration before being assigned again, or after the loop before being assigned again
+    (in the rest of each enclosing block, and each enclosing loop's next iteration). A name
+    a nested function or lambda reads counts as read anywhere."""
+    live = exposed_reads(loop.body)[0]
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.FunctionDef, gast.Lambda)) and node is not tree:
+            live |= _loads(node)
+    assigned = set()
+    for block, i, owner in reversed(_path_to(tree.body, loop) or []):
+        rest = block[i + 1:]
+        exposed, defined = exposed_reads(rest, assigned)
+        live |= exposed
+        if not desugar._jumps_in(rest, desugar._JUMPS):
+            assigned |= defined
+        if isinstance(owner, (gast.For, gast.While)):      # runs its body again
+            header = owner.iter if isinstance(owner, gast.For) else owner.test
+            live |= exposed_reads(owner.body)[0] | _loads(header)
+    return live
 
 
 @dataclasses.dataclass

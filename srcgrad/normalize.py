@@ -222,6 +222,8 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             return True
         if isinstance(value, gast.List) or _is_list_copy(value):
             return True             # a new list (a copy holds the same items: aliasing.py)
+        if isinstance(value, gast.Subscript) and _is_fancy_index(value.slice):
+            return True             # `w[[1, 0, 3, 2]]`: NumPy copies what it picks
         if isinstance(value, gast.Call):
             func = value.func
             if isinstance(func, gast.Attribute) and not self.is_static(func):
@@ -579,3 +581,9 @@ def _is_list_copy(value):
     return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
         and value.func.id == "list" and not value.keywords \
         and (not value.args or (len(value.args) == 1 and isinstance(value.args[0], gast.Name)))
+
+
+def _is_fancy_index(index):
+    """An index with a list literal in it: advanced indexing, which always copies."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any(isinstance(p, gast.List) for p in parts)
