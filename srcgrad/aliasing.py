@@ -41,8 +41,19 @@ _UNSHARED_CALLS = {builtins.len, builtins.int, builtins.float, builtins.bool, bu
                    numpy.linalg.norm, numpy.allclose, runtime.own, runtime.sequence_length,
                    runtime.shape_of}
 _NOT_VIEWS = {"shape", "ndim", "size", "dtype", "strides", "itemsize", "nbytes"}
-# Callables that read only the shape of their argument, which a write does not change.
-_SHAPE_READS = {runtime.shape_of, numpy.shape, numpy.ndim, numpy.size, builtins.len}
+# Callables that read only the shape (and dtype) of some arguments, which a write does not
+# change: {callable: the positions of those arguments}.
+_SHAPE_READS = {
+    runtime.shape_of: (0,), numpy.shape: (0,), numpy.ndim: (0,), numpy.size: (0,),
+    builtins.len: (0,), numpy.full_like: (0,), numpy.zeros_like: (0,), numpy.ones_like: (0,),
+    numpy.empty_like: (0,), runtime.zero_adjoint: (0,), runtime.zero_tangent: (0,),
+    runtime.unbroadcast: (1,), runtime.broadcast_like: (1,), runtime.unreduce: (1,),
+    runtime.reduce_like: (1,), runtime.grad_at: (0,), runtime.filled: (1,),
+    runtime.entry: (2,), runtime.pop_adjoint: (1,), runtime.matmul_grad_left: (1,),
+    runtime.matmul_grad_right: (2,), runtime.dot_grad_left: (1,), runtime.dot_grad_right: (2,),
+    runtime.astype_adjoint: (1, 2), runtime.stack_pieces: (1,),
+    runtime.concatenate_pieces: (1,),
+}
 
 
 class _Sharing:
@@ -225,15 +236,15 @@ class AliasCheck:
         """Names whose values `node` reads (not those it asks only the shape of)."""
         skip = set()
         for call in gast.walk(node):
-            if isinstance(call, gast.Call) and len(call.args) == 1 \
-                    and isinstance(call.args[0], gast.Name) and not call.keywords:
+            if isinstance(call, gast.Call):
                 func = anno.get(call.func, "object") or self.parsed.scope.resolve(
                     call.func, self.user_locals | self.temps)
                 try:
-                    if func in _SHAPE_READS:
-                        skip.add(id(call.args[0]))
+                    positions = _SHAPE_READS.get(func, ())
                 except TypeError:
-                    pass
+                    positions = ()
+                skip |= {id(call.args[k]) for k in positions
+                         if k < len(call.args) and isinstance(call.args[k], gast.Name)}
         return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
                 and isinstance(n.ctx, gast.Load) and id(n) not in skip]
 
