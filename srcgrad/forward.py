@@ -50,36 +50,41 @@ _FRESH_CALLS = (runtime.zero_tangent, runtime.cast_like, runtime.extremum_tangen
                 numpy.array, numpy.copy, numpy.zeros_like)
 
 
-def _memory_of(written, body):
-    """The names that may share memory with a name written into in place: copies,
-    carries, views (any value normalize did not mark as a new object)."""
-    written = set(written)
+def _written_in_place(unit, activity):
+    """Names whose arrays or lists the primal changes in place: `y[i] =`, `.append`,
+    `.pop()`, `dx = add_into(dx, ...)`."""
+    found = set()
+    for stmt in statements(unit.body):
+        if id(stmt) in activity.ops and activity.op(stmt).kind in ("setitem", "append"):
+            found.add(analysis.target_of(stmt))
+        elif isinstance(stmt, gast.Assign) and anno.get(stmt, "pop"):
+            found.add(anno.get(stmt, "pop"))
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) \
+                and anno.get(stmt, "inplace_of"):
+            found.add(anno.get(stmt, "inplace_of"))
+    return found
+
+
+def _sharing(names, body, towards_sources):
+    """`names` and what may share memory with them, through every assignment whose value
+    normalize did not mark as a new object: towards the values they were made from
+    (copies, carries and the arrays they view), or towards the names made from them."""
+    found = set(names)
     changed = True
     while changed:
         changed = False
         for stmt in statements(body):
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and stmt.targets[0].id in written and not anno.get(stmt, "fresh"):
-                new = set(syntax.names_in(stmt.value, "load")) - written
-                if new:
-                    written |= new
-                    changed = True
-    return written
-
-
-def _views_of(written, body):
-    """The names whose values may be views of memory that a write changes."""
-    shared = set(written)
-    changed = True
-    while changed:
-        changed = False
-        for stmt in statements(body):
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
-                    and stmt.targets[0].id not in shared and not anno.get(stmt, "fresh") \
-                    and set(syntax.names_in(stmt.value, "load")) & shared:
-                shared.add(stmt.targets[0].id)
+            if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)) \
+                    or anno.get(stmt, "fresh"):
+                continue
+            target, sources = stmt.targets[0].id, set(syntax.names_in(stmt.value, "load"))
+            if towards_sources and target in found and sources - found:
+                found |= sources
                 changed = True
-    return shared
+            elif not towards_sources and target not in found and sources & found:
+                found.add(target)
+                changed = True
+    return found
 
 
 def function_name(unit):
@@ -98,13 +103,9 @@ class Forward:
         self.imports = Imports(unit.scope, self.namer, used)
         self.names = {}            # primal name -> tangent name
         self.line = None
-        self.written = {analysis.target_of(s) for s in statements(unit.body)
-                        if id(s) in activity.ops and activity.op(s).kind in ("setitem", "append")}
-        self.written |= {anno.get(s, "pop") or anno.get(s, "inplace_of")
-                         for s in statements(unit.body) if isinstance(s, gast.Assign)
-                         and (anno.get(s, "pop") or isinstance(s.value, gast.Call))} - {None}
-        self.written = _memory_of(self.written, unit.body)
-        self.seen_written = _views_of(self.written, unit.body)
+        # the memory the function writes into, and the names that may see those writes
+        self.written = _sharing(_written_in_place(unit, activity), unit.body, True)
+        self.seen_written = _sharing(self.written, unit.body, False)
         self.definitions = collections.Counter(
             n for s in statements(unit.body) if isinstance(s, gast.Assign)
             for t in s.targets if isinstance(t, gast.Name) for n in [t.id])
