@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-import types
 
 import numpy as np
 
-from . import compiler, emit, parse, pytree
+from . import compiler, parse, pytree
 from .custom import custom_vjp
-from .errors import (ArgnumsError, Location, NonScalarOutputError, ShapeMismatchError,
-                     SourceUnavailableError, UnsupportedSyntaxError)
+from .errors import ArgnumsError, NonScalarOutputError, ShapeMismatchError
+from .generated import CustomRule, GeneratedFunction, NestedGradient, refuse_reverse_over_tape
+from .parse import definition_site
 
 
 _SCALAR_TYPES = (float, np.float64, np.float32, np.float16)
@@ -32,149 +32,6 @@ def _is_scalar(value):
     return np.ndim(value) == 0 and np.asarray(value).dtype.kind in "iuf"
 
 
-def _structural(value):
-    return callable(value) or isinstance(value, type(np))
-
-
-class _Generated:
-    """One instance of a generated gradient module, bound to a function's live names."""
-
-    def __init__(self, fun, argnums, has_aux, mode="reverse"):
-        self.fun = fun
-        self.argnums = argnums
-        self.has_aux = has_aux
-        self.mode = mode
-        self.entry = None
-        self.fn = None
-
-    def load(self):
-        self.entry = compiler.compiled(self.fun, self.argnums, self.has_aux, self.mode)
-        self.fn, spaces = emit.instantiate(self.entry.code, self.entry.generated, self.fun)
-        self.refs = [(namespace, scope, name, namespace.get(name, parse.MISSING))
-                     for namespace, scope, names in spaces for name in names]
-        return self.fn
-
-    def function(self):
-        """The generated function, after making its view of the user's names current."""
-        if self.fn is None:
-            return self.load()
-        for i, (namespace, scope, name, seen) in enumerate(self.refs):
-            value = scope.lookup(name)
-            if value is not seen:
-                if _structural(value) or _structural(seen):
-                    return self.load()   # a callable was rebound: its rule may differ
-                namespace[name] = value
-                self.refs[i] = (namespace, scope, name, value)
-        return self.fn
-
-    @property
-    def generated(self):
-        if self.entry is None:
-            self.load()
-        return self.entry.generated
-
-
-class _Nested:
-    """`grad` of a `grad` function: reverse mode over its generated code, whose output is
-    (value, gradient); the seed (0, 1) asks for the derivative of the gradient. The
-    function it gives is generated code too (with that seed as its default), so that it
-    can be differentiated again: its output is ((value, gradient), second derivative)."""
-
-    def __init__(self, inner, argnums, has_aux):
-        if has_aux or inner.has_aux or inner.with_value:
-            raise ArgnumsError("grad of a function made by grad(..., has_aux=True) or "
-                               "value_and_grad: use grad(grad(f))")
-        self.inner = inner
-        _refuse_reverse_over_tape(inner)
-        self.fun = inner._generated.fun
-        self.argnums = argnums
-        self.outer = None
-
-    def first_zero(self):
-        """A zero of the first part of the output: (value, gradient) at any depth."""
-        inner = self.inner._generated
-        return (inner.first_zero() if isinstance(inner, _Nested) else 0.0, 0.0)
-
-    def function(self):
-        generated = self.inner._generated.function()
-        if self.outer is None or self.outer.fun is not generated:
-            self.outer = _Generated(generated, self.argnums, False)
-        outer = self.outer.function()
-        inner = self.inner._generated
-        seed = (inner.first_zero() if isinstance(inner, _Nested) else 0.0, 1.0)
-        return _with_seed(outer, self.outer.generated.seed, seed)
-
-    @property
-    def generated(self):
-        self.function()
-        return self.outer.generated
-
-    @property
-    def entry(self):
-        self.function()
-        return self.outer.entry
-
-
-def _refuse_reverse_over_tape(grad_function):
-    """Reverse mode over gradient code that keeps a tape (the gradient of a loop) is not
-    checked well enough yet to be trusted: refuse it, and point to forward over reverse."""
-    gen = grad_function._generated
-    while isinstance(gen, _Nested):
-        gen = gen.inner._generated
-    if isinstance(gen, _Generated) and gen.generated.uses_tape:
-        fun = gen.fun
-        raise UnsupportedSyntaxError(
-            f"reverse mode over the gradient of {fun.__name__}, whose code keeps a tape for "
-            "its loops, is not supported yet", _definition(fun),
-            hint="Take second derivatives forward over reverse: srcgrad.hvp, "
-                 "srcgrad.hessian, or srcgrad.jvp(srcgrad.grad(f), primals, tangents).")
-
-
-def _with_seed(fn, name, value):
-    """A copy of the generated function `fn` whose seed parameter `name` defaults to `value`."""
-    code = fn.__code__
-    kwdefaults = dict(fn.__kwdefaults__ or {})
-    defaults = fn.__defaults__
-    if name in kwdefaults:
-        kwdefaults[name] = value
-    else:
-        names = code.co_varnames[:code.co_argcount]
-        position = names.index(name) - (len(names) - len(defaults))
-        defaults = defaults[:position] + (value,) + defaults[position + 1:]
-    copy = types.FunctionType(code, fn.__globals__, fn.__name__, defaults, fn.__closure__)
-    copy.__kwdefaults__ = kwdefaults or None
-    return copy
-
-
-class _CustomRule:
-    """`grad` of a custom_vjp function itself: its fwd, then its bwd (nothing generated)."""
-
-    def __init__(self, fun, argnums, has_aux):
-        if has_aux:
-            raise ArgnumsError("has_aux=True is not supported for a custom_vjp function")
-        self.fun = fun
-        self.argnums = argnums
-
-    def function(self):
-        fun = self.fun
-        if fun.fwd is None:
-            raise ArgnumsError(f"{fun.__name__} is a custom_vjp with no rule yet",
-                               _definition(fun.fun), hint="Call its defvjp(fwd, bwd) first.")
-
-        def fwd_then_bwd(*args, **kwargs):
-            out, residuals = fun.fwd(*args, **kwargs)
-            cotangents = fun.bwd(residuals, 1.0)
-            grads = tuple(cotangents[i] for i in self.argnums)
-            return out, grads[0] if len(grads) == 1 else grads
-
-        return fwd_then_bwd
-
-    @property
-    def generated(self):
-        raise SourceUnavailableError(f"{self.fun.__name__} is a custom_vjp: its gradient is "
-                                     "its own bwd function, and no code is generated for it")
-
-
 def _check_args(fun, args, argnums):
     for i in argnums:
         if i >= len(args):
@@ -184,7 +41,7 @@ def _check_args(fun, args, argnums):
         if not pytree.has_inexact(args[i]):
             raise ArgnumsError(
                 f"argument {i} of {fun.__name__} is {_short_repr(args[i])}: gradients are taken "
-                "with respect to floating-point values", _definition(getattr(fun, "fun", fun)),
+                "with respect to floating-point values", definition_site(getattr(fun, "fun", fun)),
                 hint="Pass a float (3.0 rather than 3) or a float array, or leave this "
                      "argument out of argnums.")
 
@@ -217,15 +74,15 @@ class GradFunction:
         self.__wrapped__ = fun
         if isinstance(impl, custom_vjp):
             self.argnums, self._single = compiler.check_argnums(impl.fun, argnums)
-            self._generated = _CustomRule(impl, self.argnums, has_aux)
+            self._generated = CustomRule(impl, self.argnums, has_aux)
         elif isinstance(impl, GradFunction):        # grad(grad(f)): reverse over reverse
             self.argnums, self._single = compiler.check_argnums(
                 impl._generated.fun, argnums, len(impl._bound))
             self._bound = impl._bound
-            self._generated = _Nested(impl, self.argnums, has_aux)
+            self._generated = NestedGradient(impl, self.argnums, has_aux)
         else:
             self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
-            self._generated = _Generated(impl, self.argnums, has_aux)
+            self._generated = GeneratedFunction(impl, self.argnums, has_aux)
         functools.update_wrapper(self, fun, updated=())   # not fun's __dict__: its own state
         prefix = "value_and_grad" if with_value else "grad"
         self.__name__ = f"{prefix}({fun.__name__})"
@@ -250,7 +107,7 @@ class GradFunction:
         except Exception:
             self._explain_failure(args, kwargs)
             raise
-        if isinstance(self._generated, _Nested):
+        if isinstance(self._generated, NestedGradient):
             out = out[1]            # ((value, gradient), its derivative): the gradient
         value = out[0] if self.has_aux else out
         if not _is_scalar(value):
@@ -276,7 +133,7 @@ class GradFunction:
                                self._bound + tuple(tangents))
         value, grads = out
         dvalue, dgrads = tangent_out
-        if isinstance(self._generated, _Nested):
+        if isinstance(self._generated, NestedGradient):
             value, dvalue = value[1], dvalue[1]
         if not _is_scalar(value[0] if self.has_aux else value):
             raise self._non_scalar(value[0] if self.has_aux else value)
@@ -302,13 +159,13 @@ class GradFunction:
         if self.has_aux or self.with_value:
             raise ArgnumsError("vjp of a function made by grad(..., has_aux=True) or "
                                "value_and_grad: use vjp(grad(f), ...)")
-        _refuse_reverse_over_tape(self)
+        refuse_reverse_over_tape(self)
         args = self._bound + tuple(primals)
         generated = self._generated.function()
         argnums = tuple(i for i, a in enumerate(args) if pytree.has_inexact(a))
-        outer = _Generated(generated, argnums, False)
+        outer = GeneratedFunction(generated, argnums, False)
         grads = self(*primals)
-        first = self._generated.first_zero() if isinstance(self._generated, _Nested) else 0.0
+        first = self._generated.first_zero() if isinstance(self._generated, NestedGradient) else 0.0
 
         def vjp_fn(cotangent):
             _check_cotangent(cotangent, grads)
@@ -397,7 +254,7 @@ def vjp(fun, *primals, has_aux=False):
         return fun.vjp(*primals)
     impl, bound = _unbind(fun)
     argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
-    generated = _Generated(impl, argnums, has_aux)
+    generated = GeneratedFunction(impl, argnums, has_aux)
     result = fun(*primals)
     out, aux = result if has_aux else (result, None)
 
@@ -418,14 +275,9 @@ def vjp(fun, *primals, has_aux=False):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def _definition(fun):
-    code = getattr(fun, "__code__", None)
-    return Location(code.co_filename, code.co_firstlineno) if code is not None else None
-
-
 def _check_tangent(fun, i, primal, tangent):
     """A tangent must have its primal's structure, and each float leaf's shape and dtype."""
-    where = _definition(fun)
+    where = definition_site(fun)
     name = getattr(fun, "__name__", "the function")
     if pytree.structure(tangent) != pytree.structure(primal):
         raise ShapeMismatchError(
@@ -459,7 +311,7 @@ def _tangent_leaves(primal, tangent):
 def forward_over(fn, args, argnums, tangents, kwargs=None):
     """Forward mode over `fn` (generated code, say) at `args`, moving only `argnums`
     (their tangents in order): (fn's result, its tangent)."""
-    forward = _Generated(fn, tuple(argnums), False, mode="forward").function()
+    forward = GeneratedFunction(fn, tuple(argnums), False, mode="forward").function()
     return forward(*tangents, *args, **(kwargs or {}))
 
 
@@ -477,14 +329,14 @@ def jvp(fun, primals, tangents, has_aux=False):
     impl, bound = _unbind(fun)
     if len(primals) != len(tangents):
         raise ShapeMismatchError(f"jvp of {getattr(fun, '__name__', fun)}: {len(primals)} "
-                                 f"primal(s) but {len(tangents)} tangent(s)", _definition(impl))
+                                 f"primal(s) but {len(tangents)} tangent(s)", definition_site(impl))
     for i, (p, t) in enumerate(zip(primals, tangents)):
         _check_tangent(impl, i, p, t)
     argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
     if not argnums:
         raise ArgnumsError(f"jvp of {fun.__name__}: none of the primals holds a "
                            "floating-point value")
-    fn = _Generated(impl, argnums, has_aux, mode="forward").function()
+    fn = GeneratedFunction(impl, argnums, has_aux, mode="forward").function()
     given = [_tangent_leaves(primals[i - len(bound)], tangents[i - len(bound)])
              for i in argnums]
     out, tangent_out = fn(*given, *bound, *primals)

@@ -139,18 +139,18 @@ def _tangents(args, direction):
 
 def _second(fun, args, v, w, u, mode):
     """u^T f''[v, w]: forward mode along w over the generated code of `mode` (at v, u)."""
-    from .api import _Generated, forward_over, _unbind
+    from .api import GeneratedFunction, forward_over, _unbind
     impl, bound = _unbind(fun)
     argnums = tuple(i + len(bound) for i, a in enumerate(args) if pytree.has_inexact(a))
     full = bound + tuple(args)
     given_w = [_tangents(args, w)[i - len(bound)] for i in argnums]
     if mode == "fwd":
-        first = _Generated(impl, argnums, False, mode="forward")
+        first = GeneratedFunction(impl, argnums, False, mode="forward")
         given_v = [_tangents(args, v)[i - len(bound)] for i in argnums]
         positions = tuple(len(argnums) + i for i in argnums)
         _, t_out = forward_over(first.function(), given_v + list(full), positions, given_w)
         return _vdot(u, pytree.leaves_like(t_out[1], t_out[1]))
-    first = _Generated(impl, argnums, False)
+    first = GeneratedFunction(impl, argnums, False)
     cotangent = pytree.rebuild(fun(*args), u)
     seed = {first.generated.seed: cotangent}
     _, t_out = forward_over(first.function(), list(full), argnums, given_w, seed)

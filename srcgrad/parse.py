@@ -80,7 +80,7 @@ class Parsed:
     scope: Scope
 
 
-def _definition_site(fun):
+def definition_site(fun):
     code = getattr(fun, "__code__", None)
     if code is None:
         return None
@@ -102,7 +102,7 @@ def get_source(fun):
     """(SourceInfo) for a Python function defined in a file."""
     require_function(fun)
     name = fun.__name__
-    site = _definition_site(fun)
+    site = definition_site(fun)
     try:
         lines, firstline = inspect.getsourcelines(fun)
     except (OSError, TypeError) as err:

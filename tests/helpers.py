@@ -62,6 +62,6 @@ def assert_same_containers(g, like):
 
 def raw_gradients(fun, args, argnums):
     """The generated function's own output, before srcgrad fills in and casts it."""
-    generated = api._Generated(fun, tuple(argnums), False)
+    generated = api.GeneratedFunction(fun, tuple(argnums), False)
     _, grads = generated.function()(*args)
     return grads if len(argnums) > 1 else (grads,)
