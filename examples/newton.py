@@ -54,6 +54,7 @@ def main():
     v = rng.normal(size=10)
     hv = srcgrad.hvp(loss, (w, X, y), (v, *zeros))
     print(f"dense Hessian {H.shape}, |H v - hvp(v)| = {np.linalg.norm(H @ v - hv):.1e}")
+    return np.linalg.norm(grad(w, X, y)), np.linalg.norm(H @ v - hv)
 
 
 if __name__ == "__main__":
