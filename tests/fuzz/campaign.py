@@ -1,6 +1,7 @@
 """A long fuzzing campaign: many random programs, counted by outcome.
 
     python -m tests.fuzz.campaign --programs 10000 --seed 0
+    python -m tests.fuzz.campaign --programs 1000 --second-order    # Hessian-vector products too
 
 Prints the counts of each outcome (see check.py) and exits non-zero if any
 gradient was wrong or srcgrad failed with anything but a SrcgradError (both are
@@ -25,6 +26,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start", type=int, default=0,
                         help="index of the first program (to resume or reproduce)")
+    parser.add_argument("--second-order", action="store_true",
+                        help="also check forward mode over each gradient (a Hessian-vector "
+                             "product)")
     options = parser.parse_args(argv)
     folder = tempfile.mkdtemp(prefix="srcgrad-fuzz-")
     os.environ.setdefault("SRCGRAD_CACHE_DIR", os.path.join(folder, "cache"))
@@ -35,7 +39,7 @@ def main(argv=None):
         seed = options.seed * 1_000_003 + k
         source = generate(RandomChoices(seed))
         try:
-            outcome = check(source, folder, seed=seed)
+            outcome = check(source, folder, seed=seed, second_order=options.second_order)
         except WrongGradient as err:
             outcome = "WRONG GRADIENT"
             wrong.append(f"program {k}: {err}")

@@ -61,7 +61,7 @@ def _moved(args, direction, step):
     return tuple(a + step * d for a, d in zip(args, direction))
 
 
-def check(source, folder, seed=0, eps=1e-6):
+def check(source, folder, seed=0, eps=1e-6, second_order=False):
     module, file = load(source, folder)
     fun = module.f
     rng = np.random.default_rng(seed)
@@ -103,4 +103,32 @@ def check(source, folder, seed=0, eps=1e-6):
         raise WrongGradient(
             f"{mode} mode: srcgrad {analytic!r} vs central differences {numeric!r} "
             f"(eps={eps}) for seed {seed}, program:\n{source}")
+    if second_order:
+        return _check_second_order(fun, args, direction, rng, eps, seed, source)
     return "ok"
+
+
+def _check_second_order(fun, args, direction, rng, eps, seed, source):
+    """Forward over the generated gradient (a Hessian-vector product) against central
+    differences of the gradient, contracted with a random cotangent."""
+    grad = srcgrad.grad(fun, argnums=(0, 1, 2))
+    u = (rng.normal(size=4), rng.normal(size=4), float(rng.normal()))
+    try:
+        _, hv = srcgrad.jvp(grad, args, direction)
+    except srcgrad.SrcgradError as err:
+        return "refused (second order): " + str(err).splitlines()[0].split(": ", 1)[-1][:60]
+    with np.errstate(all="ignore"):
+        at = {step: grad(*_moved(args, direction, step)) for step in (eps, -eps, 10 * eps,
+                                                                     -10 * eps)}
+    def contracted(gs):
+        return sum(float(np.sum(a * b)) for a, b in zip(u, gs))
+    analytic = contracted(hv)
+    numeric = (contracted(at[eps]) - contracted(at[-eps])) / (2 * eps)
+    coarse = (contracted(at[10 * eps]) - contracted(at[-10 * eps])) / (20 * eps)
+    if abs(analytic - numeric) <= 1e-5 * max(abs(analytic), abs(numeric), 1.0):
+        return "ok"
+    if abs(numeric - coarse) > 1e-4 * max(abs(numeric), abs(coarse), 1.0):
+        return "skipped: central differences of the gradient disagree with each other"
+    raise WrongGradient(
+        f"forward over reverse: srcgrad {analytic!r} vs central differences of the gradient "
+        f"{numeric!r} (eps={eps}) for seed {seed}, program:\n{source}")
