@@ -43,13 +43,13 @@ _FRESH_CALLS = {numpy.sum, numpy.mean, numpy.prod, numpy.max, numpy.min, numpy.d
                 numpy.eye, numpy.arange, numpy.linspace}
 _FRESH_METHODS = {"sum", "mean", "prod", "max", "min", "copy", "dot", "astype", "clip"}
 # srcgrad's runtime helpers (in generated code, differentiated again) that make new
-# arrays, and the ones that update their first argument in place and return it.
+# arrays (runtime.IN_PLACE_HELPERS update their first argument instead).
 _FRESH_CALLS |= {runtime.grad_at, runtime.add_at, runtime.matmul_grad_left,
                  runtime.matmul_grad_right, runtime.dot_grad_left, runtime.dot_grad_right,
                  runtime.extremum_adjoint, runtime.prod_adjoint, runtime.zero_adjoint,
                  runtime.own, runtime.snapshot, runtime.zero_tangent, runtime.cast_like,
                  runtime.stack_adjoint, runtime.concatenate_adjoint}
-_UPDATES_FIRST_ARGUMENT = {runtime.add_into, runtime.zero_at}
+
 
 
 @dataclasses.dataclass
@@ -210,7 +210,7 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 and isinstance(value.args[0], gast.Name)):
             return None
         obj = self.parsed.scope.resolve(value.func, self.user_locals | self.temps)
-        if not _in(obj, _UPDATES_FIRST_ARGUMENT):
+        if not _in(obj, runtime.IN_PLACE_HELPERS):
             return None
         copies = any(k.arg == "copy" and not (isinstance(k.value, gast.Constant)
                                               and k.value.value is False)
@@ -232,7 +232,7 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             if obj is runtime.unbroadcast and value.args:   # its argument, or a new array
                 first = value.args[0]
                 return isinstance(first, gast.Name) and first.id in self.fresh
-            if _in(obj, _UPDATES_FIRST_ARGUMENT):           # with copy=True
+            if _in(obj, runtime.IN_PLACE_HELPERS):           # with copy=True
                 return self.updated_argument(value) is None
             return isinstance(obj, numpy.ufunc) or _in(obj, _FRESH_CALLS)
         return False

@@ -69,7 +69,7 @@ def _updated_in_place(body, resolve):
         elif isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call) \
                 and stmt.value.args and isinstance(stmt.value.args[0], gast.Name) \
                 and resolve is not None \
-                and resolve(stmt.value.func) in (runtime.add_into, runtime.zero_at):
+                and resolve(stmt.value.func) in runtime.IN_PLACE_HELPERS:
             found.add(stmt.value.args[0].id)
     return found
 

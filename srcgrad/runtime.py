@@ -497,3 +497,7 @@ def astype_tangent(t, y):
     if not np.issubdtype(dtype, np.inexact):
         return np.zeros_like(y, dtype=float)
     return np.asarray(t).astype(dtype)
+
+
+# Helpers that update their first argument in place and return it (zero_at unless copy=True).
+IN_PLACE_HELPERS = (add_into, zero_at)
