@@ -145,6 +145,8 @@ class ControlFlow:
                     self.carry(block, target, version)
             fresh = all(v in self.fresh for v in versions)
             (self.fresh.add if fresh else self.fresh.discard)(target)
+            if not fresh and target in self.assumed_fresh:
+                self.not_fresh.add(target)
             result[ident] = target
         return result
 
@@ -154,6 +156,8 @@ class ControlFlow:
         branches that fall through, so that nothing follows a jump in its block (the
         reverse stage relies on that, desugar.py)."""
         self.read_names.add(source)
+        if target in self.assumed_fresh and source not in self.fresh:
+            self.not_fresh.add(target)
         for end in _fallthrough_blocks(block):
             copy = syntax.assign(target, syntax.name(source))
             anno.tag(copy, line=self.line, role="primal", carry=True)
@@ -179,6 +183,9 @@ class ControlFlow:
                 copy = self.emit(syntax.assign(names[ident], syntax.name(old)))
                 anno.set(copy, "carry", True)
                 self.read_names.add(old)
+                if old in self.fresh:       # a new object, as long as each iteration
+                    self.fresh.add(names[ident])     # leaves one there too (loop_body checks)
+                    self.assumed_fresh[names[ident]] = []
         return names
 
     def loop_body(self, stmt, names, prefix=()):
@@ -194,6 +201,14 @@ class ControlFlow:
         if not desugar._always_jumps(body):
             for block in _fallthrough_blocks(body):
                 self.carry_all(block, names, after)
+        for name in names.values():
+            uses = self.assumed_fresh.pop(name, [])
+            if name in self.not_fresh:
+                self.fresh.discard(name)
+                if uses:        # an in-place write relied on it: refuse it after all
+                    ident, action, line = uses[0]
+                    self.line = line
+                    raise self.not_a_new_object(ident, action)
         self.version.update(names)
         return body
 

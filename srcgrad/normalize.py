@@ -99,6 +99,11 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
         self.user_locals = assigned_names(self.tree) | set(self.params)
         self.version = {p: p for p in self.params}
         self.fresh = set()        # versions that hold a new object no other name shares
+        # loop names taken as new objects while their loop is normalized (their value on
+        # entry is one): the lines that wrote into them in place, and those that turned
+        # out to receive something else at the end of an iteration (flow.py)
+        self.assumed_fresh = {}
+        self.not_fresh = set()
         self.temps = set()        # every name this stage introduces
         self.anf_temps = set()    # temporaries holding one operation's result
         self.read_names = set()   # versions read so far
@@ -427,12 +432,17 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 self.written_params.append(current.id)
             return current
         if current.id not in self.fresh:
-            raise self.error(
-                f"{action} would modify `{node.id}` in place, and `{node.id}` may share memory "
-                "with another array or list (it is a view or a copy of another name)",
-                hint=f"Make `{node.id}` a new array first, e.g. `{node.id} = {node.id}.copy()`.")
+            raise self.not_a_new_object(node.id, action)
         self.writes.append((current.id, self.line))
+        if current.id in self.assumed_fresh:
+            self.assumed_fresh[current.id].append((node.id, action, self.line))
         return current
+
+    def not_a_new_object(self, ident, action):
+        return self.error(
+            f"{action} would modify `{ident}` in place, and `{ident}` may share memory "
+            "with another array or list (it is a view or a copy of another name)",
+            hint=f"Make `{ident}` a new array first, e.g. `{ident} = {ident}.copy()`.")
 
     def set_item(self, target, value):
         """`y[i] = v`: a write into a local array (or list), in place."""
@@ -456,6 +466,9 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 "or another name)",
                 hint=f"Write `{target.id} = {target.id} {_op_text(stmt.op)} ...` instead.")
         self.writes.append((current.id, self.line))
+        if current.id in self.assumed_fresh:
+            action = f"`{target.id} {_op_text(stmt.op)}= ...`"
+            self.assumed_fresh[current.id].append((target.id, action, self.line))
         value = syntax.binop(current, stmt.op, self.atom(stmt.value))
         update = self.define(self.write(target.id), value)
         anno.set(update, "inplace_of", current.id)     # NumPy would update it in place

@@ -57,6 +57,8 @@ CASES = [
      "is read after the write, on line"),
     ("uses_before_assignment", srcgrad.UnsupportedSyntaxError, "y = z * x",
      "before it is assigned"),
+    ("adds_into_a_loop_name_that_becomes_a_view", srcgrad.UnsupportedSyntaxError,
+     "acc += total", "`acc += ...` would modify `acc` in place"),
 ]
 
 

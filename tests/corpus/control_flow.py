@@ -478,3 +478,13 @@ def keeps_a_new_array_across_writes(A):
     B[1:3] = 0.0
     B[1:3] = z
     return np.sum(B ** 2)
+
+
+def adds_in_place_into_a_loop_variable(x):
+    # `acc` is read before the loop, so the loop gets a name of its own for it; that name
+    # holds a new array on entry and after every iteration, so `+=` may update it in place
+    acc = x * 1.0
+    scale = np.sum(acc) * 0.1
+    for i in range(3):
+        acc += np.sin(acc) * scale
+    return np.sum(acc ** 2)
