@@ -3,7 +3,9 @@
 `Rule.bind` maps a call's arguments to the rule's parameters (through the
 primal's own signature); `Rule.instantiate` substitutes them into the rule's
 body, decides `if`s whose conditions are constant, and turns each
-`d[arg] = ...` into a `Contribution` for the reverse stage to accumulate.
+`d[arg] = ...` into a `Contribution` for the reverse stage to accumulate;
+`Rule.instantiate_tangent` does the same for a forward rule, whose
+`d[result] = ...` becomes the sum of the terms that have a tangent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import gast
 from . import syntax
 from .errors import Location
 from .extend import _AdjointMarker, constant
+from .runtime import broadcast_like, zero_tangent
 
 REQUIRED = object()
 
@@ -101,17 +104,7 @@ class Rule:
         global_ref(name, obj) -> expression node naming `obj` in generated code.
         Returns gast statements and `Contribution`s.
         """
-        mapping = dict(bound)
-        mapping[self.result] = result
-        temps = {}
-        for stmt in self.body:
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store) \
-                        and node.id not in temps:
-                    temps[node.id] = syntax.name(fresh(node.id))
-        mapping.update(temps)
-        for ident in self.global_names():
-            mapping[ident] = global_ref(ident, self.namespace[ident])
+        mapping = self.mapping(bound, result, fresh, global_ref)
         return _Instantiator(mapping, adjoint_of_result, self.result).statements(self.body)
 
     def instantiate_tangent(self, bound, result, tangent_of_result, tangents, fresh,
@@ -120,6 +113,14 @@ class Rule:
         `tangent_of_result` (a Name node). `tangents`: {param: Name node of its
         tangent}, for the arguments that have one; the terms of the others are dropped.
         """
+        mapping = self.mapping(bound, result, fresh, global_ref)
+        zero = syntax.call(global_ref("zero_tangent", zero_tangent), [syntax.clone(result)])
+        return _TangentInstantiator(mapping, tangent_of_result, tangents, zero,
+                                    self.namespace).statements(self.body)
+
+    def mapping(self, bound, result, fresh, global_ref):
+        """{name in the rule: node at the call site}: the arguments, the result, a fresh name
+        for each temporary, and how generated code names the rule file's imports."""
         mapping = dict(bound)
         mapping[self.result] = result
         for stmt in self.body:
@@ -129,9 +130,7 @@ class Rule:
                     mapping[node.id] = syntax.name(fresh(node.id))
         for ident in self.global_names():
             mapping[ident] = global_ref(ident, self.namespace[ident])
-        zero = syntax.call(global_ref("zero_tangent", _zero_tangent()), [syntax.clone(result)])
-        return _TangentInstantiator(mapping, tangent_of_result, tangents, zero,
-                                    self.namespace).statements(self.body)
+        return mapping
 
     @functools.cache
     def global_names(self):
@@ -180,18 +179,22 @@ class _Instantiator:
                 out.extend(self.if_(stmt))
                 continue
             target = stmt.targets[0]
-            value = self.expr(stmt.value)
             if isinstance(target, gast.Name):
-                out.append(syntax.assign(self.mapping[target.id].id, value))
-                continue
-            index = None
-            if isinstance(target.value, gast.Subscript):     # d[x][index] = ...
-                index = self.expr(target.slice)
-                target = target.value
-            arg = self.mapping[target.slice.id]
-            if isinstance(arg, gast.Name):
-                out.append(Contribution(arg.id, value, index))
+                out.append(syntax.assign(self.mapping[target.id].id, self.expr(stmt.value)))
+            else:
+                out.extend(self.derivative(target, stmt.value))
         return out
+
+    def derivative(self, target, value):
+        """`d[arg] = value` (or `d[arg][index] = value`): a Contribution to arg's adjoint."""
+        index = None
+        if isinstance(target.value, gast.Subscript):     # d[x][index] = ...
+            index = self.expr(target.slice)
+            target = target.value
+        arg = self.mapping[target.slice.id]
+        if isinstance(arg, gast.Name):
+            return [Contribution(arg.id, self.expr(value), index)]
+        return []
 
     def if_(self, stmt):
         test = self.expr(stmt.test)
@@ -201,11 +204,6 @@ class _Instantiator:
         if decided is False:
             return self.statements(stmt.orelse)
         return [syntax.if_(test, self.statements(stmt.body), self.statements(stmt.orelse))]
-
-
-def _zero_tangent():
-    from .runtime import zero_tangent
-    return zero_tangent
 
 
 def terms(expr):
@@ -231,50 +229,37 @@ class _TangentInstantiator(_Instantiator):
     def __init__(self, mapping, tangent_of_result, tangents, zero, namespace):
         super().__init__(mapping, tangent_of_result, None)
         self.namespace = namespace
-        self.tangent_of_result = tangent_of_result
         self.tangents = tangents
         self.zero = zero
 
-    def statements(self, body):
-        out = []
-        for stmt in body:
-            if isinstance(stmt, gast.If):
-                out.extend(self.if_(stmt))
-                continue
-            target = stmt.targets[0]
-            if isinstance(target, gast.Name):
-                out.append(syntax.assign(self.mapping[target.id].id, self.expr(stmt.value)))
-                continue
-            total = None
-            parts = terms(stmt.value)
-            kept = [(sign, term) for sign, term in parts
-                    if any(self.tangents.get(p) is not None for p in tangent_reads(term))]
-            for sign, term in kept:
-                if len(kept) == len(parts):     # together the terms have the result's shape
-                    term = self.unwrap_broadcast(term)
-                # d[p] -> a placeholder that substitution leaves alone, then its tangent
-                node = _ReplaceTangentReads(lambda p: syntax.name(_PLACEHOLDER + p)).visit(
-                    syntax.clone(term))
-                node = syntax.substitute(node, self.mapping)
-                node = syntax.substitute(node, {
-                    _PLACEHOLDER + p: self.tangent_or_zero(p) for p in tangent_reads(term)})
-                if total is None:
-                    total = node if sign > 0 else syntax.neg(node)
-                else:
-                    total = syntax.binop(total, "+" if sign > 0 else "-", node)
-            out.append(syntax.assign(self.tangent_of_result.id,
-                                     total if total is not None else syntax.clone(self.zero)))
-        return out
-
+    def derivative(self, target, value):
+        """`d[result] = t1 + t2`: the sum of the terms whose argument has a tangent."""
+        total = None
+        parts = terms(value)
+        kept = [(sign, term) for sign, term in parts
+                if any(self.tangents.get(p) is not None for p in tangent_reads(term))]
+        for sign, term in kept:
+            if len(kept) == len(parts):     # together the terms have the result's shape
+                term = self.unwrap_broadcast(term)
+            # d[p] -> a placeholder that substitution leaves alone, then its tangent
+            node = _ReplaceTangentReads(lambda p: syntax.name(_PLACEHOLDER + p)).visit(
+                syntax.clone(term))
+            node = syntax.substitute(node, self.mapping)
+            node = syntax.substitute(node, {
+                _PLACEHOLDER + p: self.tangent_or_zero(p) for p in tangent_reads(term)})
+            if total is None:
+                total = node if sign > 0 else syntax.neg(node)
+            else:
+                total = syntax.binop(total, "+" if sign > 0 else "-", node)
+        return [syntax.assign(self.adjoint_of_result.id,
+                              total if total is not None else syntax.clone(self.zero))]
 
     def unwrap_broadcast(self, term):
-        from .runtime import broadcast_like
         if isinstance(term, gast.Call) and isinstance(term.func, gast.Name) \
                 and isinstance(self.mapping.get(term.func.id), gast.Name) \
                 and self.namespace.get(term.func.id) is broadcast_like:
             return term.args[0]
         return term
-
 
     def tangent_or_zero(self, param):
         """d[param] -> its tangent; in a term that reads several, a missing one is zero."""
