@@ -112,12 +112,7 @@ class GradFunction:
         value = out[0] if self.has_aux else out
         if not _is_scalar(value):
             raise self._non_scalar(value)
-        if self._single:
-            grads = pytree.densify(grads, args[self.argnums[0]])
-        else:
-            if len(self.argnums) == 1:      # the generated function returns it bare
-                grads = (grads,)
-            grads = tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
+        grads = self._dense(grads, args)
         if self.with_value:
             return out, grads
         return (grads, out[1]) if self.has_aux else grads
@@ -149,7 +144,7 @@ class GradFunction:
         """The generated function's (sparse) gradients, shaped like the arguments."""
         if self._single:
             return pytree.densify(grads, args[self.argnums[0]])
-        if len(self.argnums) == 1:
+        if len(self.argnums) == 1:          # the generated function returns it bare
             grads = (grads,)
         return tuple(pytree.densify(g, args[i]) for g, i in zip(grads, self.argnums))
 
@@ -308,10 +303,10 @@ def _tangent_leaves(primal, tangent):
     return pytree.rebuild(primal, values)
 
 
-def forward_over(fn, args, argnums, tangents, kwargs=None):
-    """Forward mode over `fn` (generated code, say) at `args`, moving only `argnums`
-    (their tangents in order): (fn's result, its tangent)."""
-    forward = GeneratedFunction(fn, tuple(argnums), False, mode="forward").function()
+def forward_over(fn, args, argnums, tangents, kwargs=None, has_aux=False):
+    """Forward mode over `fn` (the user's function, or generated code) at `args`, moving
+    only `argnums` (their tangents in order): (fn's result, its tangent)."""
+    forward = GeneratedFunction(fn, tuple(argnums), has_aux, mode="forward").function()
     return forward(*tangents, *args, **(kwargs or {}))
 
 
@@ -336,10 +331,9 @@ def jvp(fun, primals, tangents, has_aux=False):
     if not argnums:
         raise ArgnumsError(f"jvp of {fun.__name__}: none of the primals holds a "
                            "floating-point value")
-    fn = GeneratedFunction(impl, argnums, has_aux, mode="forward").function()
     given = [_tangent_leaves(primals[i - len(bound)], tangents[i - len(bound)])
              for i in argnums]
-    out, tangent_out = fn(*given, *bound, *primals)
+    out, tangent_out = forward_over(impl, bound + primals, argnums, given, has_aux=has_aux)
     if has_aux:
         return out[0], tangent_out, out[1]
     return out, tangent_out

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import pytree
-from .api import jvp, vjp
+from .api import _unbind, forward_over, jvp, vjp
+from .generated import GeneratedFunction
 from .errors import SrcgradError
 from .runtime import zero_tangent
 
@@ -139,7 +140,6 @@ def _tangents(args, direction):
 
 def _second(fun, args, v, w, u, mode):
     """u^T f''[v, w]: forward mode along w over the generated code of `mode` (at v, u)."""
-    from .api import GeneratedFunction, forward_over, _unbind
     impl, bound = _unbind(fun)
     argnums = tuple(i + len(bound) for i, a in enumerate(args) if pytree.has_inexact(a))
     full = bound + tuple(args)

@@ -64,48 +64,25 @@ def jacfwd(fun, argnums=0):
     @functools.wraps(fun)
     def jacobian(*args):
         _require(fun, args, nums)
-        per_input = []
+        columns = {}            # (argnum, leaf) -> per unit tangent, the output's leaves
         out = None
         for i in nums:
             leaves = pytree.leaves(args[i])
-            per_leaf = []
             for k, leaf in enumerate(leaves):
                 if not pytree.is_inexact(leaf):
-                    per_leaf.append(None)
                     continue
-                columns = []
+                columns[i, k] = []
                 for e in _basis(leaf):
                     tangents = _zero_tangents(args)
                     values = [zero_tangent(x) for x in leaves]
                     values[k] = e
                     tangents[i] = pytree.rebuild(args[i], values)
                     out, t_out = jvp(fun, args, tangents)
-                    columns.append(pytree.leaves_like(t_out, out))
-                per_leaf.append(columns)
-            per_input.append(per_leaf)
-        return _assemble(out, args, nums, per_input, single)
+                    columns[i, k].append(pytree.leaves_like(t_out, out))
+        return _blocks(out, args, nums, single, lambda o, out_leaf, i, k, in_leaf: (
+            _columns_to_jacobian([c[o] for c in columns[i, k]], out_leaf, in_leaf)))
 
     return jacobian
-
-
-def _assemble(out, args, nums, per_input, single):
-    """{output leaf: {argnum: tree like the argument of out.shape + leaf.shape arrays}}."""
-    out_leaves = pytree.leaves(out)
-    results = []
-    for o, out_leaf in enumerate(out_leaves):
-        by_input = []
-        for i, per_leaf in zip(nums, per_input):
-            in_leaves = pytree.leaves(args[i])
-            blocks = [None if cols is None else
-                      _columns_to_jacobian([c[o] for c in cols], out_leaf, in_leaf)
-                      for cols, in_leaf in zip(per_leaf, in_leaves)]
-            by_input.append(pytree.rebuild(args[i], blocks))
-        results.append(by_input[0] if single else tuple(by_input))
-    return pytree.rebuild(out, results) if not _is_leaf(out) else results[0]
-
-
-def _is_leaf(tree):
-    return not isinstance(tree, (dict, list, tuple))
 
 
 def jacrev(fun, argnums=0):
@@ -117,30 +94,37 @@ def jacrev(fun, argnums=0):
         _require(fun, args, nums)
         out, vjp_fn = vjp(fun, *args)
         out_leaves = pytree.leaves(out)
-        results = []
+        rows = []               # per output leaf, per unit cotangent: one cotangent per arg
         for o, out_leaf in enumerate(out_leaves):
-            rows = []
+            rows.append([])
             for e in _basis(out_leaf):
-                cotangent = [np.zeros_like(x) if not isinstance(x, float) else 0.0
-                             for x in out_leaves]
+                cotangent = [zero_tangent(x) for x in out_leaves]
                 cotangent[o] = e
-                rows.append(vjp_fn(pytree.rebuild(out, cotangent)))
-            by_input = []
-            for i in nums:
-                in_leaves = pytree.leaves(args[i])
-                blocks = []
-                for k, in_leaf in enumerate(in_leaves):
-                    if not pytree.is_inexact(in_leaf):
-                        blocks.append(None)
-                        continue
-                    entries = [np.asarray(pytree.leaves_like(r[i], args[i])[k]) for r in rows]
-                    blocks.append(np.reshape(np.stack(entries),
-                                             np.shape(out_leaf) + np.shape(in_leaf)))
-                by_input.append(pytree.rebuild(args[i], blocks))
-            results.append(by_input[0] if single else tuple(by_input))
-        return pytree.rebuild(out, results) if not _is_leaf(out) else results[0]
+                rows[o].append(vjp_fn(pytree.rebuild(out, cotangent)))
+        return _blocks(out, args, nums, single, lambda o, out_leaf, i, k, in_leaf: np.reshape(
+            np.stack([np.asarray(pytree.leaves_like(r[i], args[i])[k]) for r in rows[o]]),
+            np.shape(out_leaf) + np.shape(in_leaf)))
 
     return jacobian
+
+
+def _blocks(out, args, nums, single, block):
+    """The Jacobian as trees: the output's structure outside, each argument's inside, with
+    `block(o, out_leaf, i, k, in_leaf)` for output leaf o and leaf k of argument i (None
+    for a leaf with no float)."""
+    results = []
+    for o, out_leaf in enumerate(pytree.leaves(out)):
+        by_input = []
+        for i in nums:
+            by_input.append(pytree.rebuild(args[i], [
+                block(o, out_leaf, i, k, in_leaf) if pytree.is_inexact(in_leaf) else None
+                for k, in_leaf in enumerate(pytree.leaves(args[i]))]))
+        results.append(by_input[0] if single else tuple(by_input))
+    return results[0] if _is_leaf(out) else pytree.rebuild(out, results)
+
+
+def _is_leaf(tree):
+    return not isinstance(tree, (dict, list, tuple))
 
 
 def hessian(fun, argnums=0):
