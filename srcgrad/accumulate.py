@@ -107,20 +107,11 @@ class Accumulate:
                     self.states[node.id].owned = False
                 return
             inside = isinstance(node, (gast.BinOp, gast.UnaryOp)) or (
-                isinstance(node, gast.Call) and self.resolve_helper(node.func) in _COPYING)
+                isinstance(node, gast.Call) and self.imports.resolve(node.func) in _COPYING)
             for child in gast.iter_child_nodes(node):
                 visit(child, inside)
 
         visit(expr, False)
-
-    def resolve_helper(self, func):
-        if isinstance(func, gast.Name):
-            return self.imports.objects.get(func.id)
-        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
-            module = self.imports.objects.get(func.value.id) or self.unit.scope.lookup(
-                func.value.id)
-            return getattr(module, func.attr, None) if module is not None else None
-        return None
 
     def zeros(self, primal, defined):
         """(statement, state): the adjoint of `primal` set to zero, or to None where the
@@ -180,7 +171,7 @@ class Accumulate:
         if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
             return True
         if isinstance(expr, gast.Call) and expr.args:
-            helper = self.resolve_helper(expr.func)
+            helper = self.imports.resolve(expr.func)
             if helper is runtime.unbroadcast:
                 return self.is_fresh(expr.args[0])
             return helper in _FRESH

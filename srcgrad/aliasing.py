@@ -172,7 +172,7 @@ class AliasCheck:
             sources = [written] if written is not None else self._alias_sources(stmt)
             if anno.get(stmt, "pop"):       # the item shares what the list's items share
                 sources = sorted(item for c, item in state.holds if c == anno.get(stmt, "pop"))
-            copied = _list_copied(stmt.value)
+            copied = list_copied(stmt.value)
             if copied is not None:          # `new = list(old)`: a new list, the same items
                 for name in syntax.names_in(target, "store"):
                     state.forget(name)
@@ -222,25 +222,28 @@ class AliasCheck:
         if isinstance(value, gast.Subscript):      # a view of the base, never of the index
             return syntax.names_in(value.value, "load")
         if isinstance(value, gast.Call):
-            func = anno.get(value.func, "object")
-            if func is None:
-                func = self.parsed.scope.resolve(value.func, self.user_locals | self.temps)
             try:
-                if func in _UNSHARED_CALLS:
+                if self._callee(value.func) in _UNSHARED_CALLS:
                     return []
             except TypeError:           # an unhashable callee
                 pass
         return syntax.names_in(value, "load")
+
+    def _callee(self, func):
+        """The object a call's callee names (a runtime helper srcgrad put there, or the
+        user's)."""
+        found = anno.get(func, "object")
+        if found is None:
+            found = self.parsed.scope.resolve(func, self.user_locals | self.temps)
+        return found
 
     def _value_reads(self, node):
         """Names whose values `node` reads (not those it asks only the shape of)."""
         skip = set()
         for call in gast.walk(node):
             if isinstance(call, gast.Call):
-                func = anno.get(call.func, "object") or self.parsed.scope.resolve(
-                    call.func, self.user_locals | self.temps)
                 try:
-                    positions = _SHAPE_READS.get(func, ())
+                    positions = _SHAPE_READS.get(self._callee(call.func), ())
                 except TypeError:
                     positions = ()
                 skip |= {id(call.args[k]) for k in positions
@@ -264,7 +267,7 @@ class AliasCheck:
                          "new array instead of writing.")
 
 
-def _list_copied(value):
+def list_copied(value):
     """The name `list(name)` copies, or None."""
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
             and value.func.id == "list" and len(value.args) == 1 and not value.keywords \

@@ -301,14 +301,7 @@ class Forward:
         if isinstance(expr, (gast.BinOp, gast.UnaryOp, gast.List, gast.Dict)):
             return True
         if isinstance(expr, gast.Call):
-            func = expr.func
-            obj = None
-            if isinstance(func, gast.Name):
-                obj = self.imports.objects.get(func.id) or self.unit.scope.lookup(func.id)
-            elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
-                module = self.imports.objects.get(func.value.id) \
-                    or self.unit.scope.lookup(func.value.id)
-                obj = getattr(module, func.attr, None)
+            obj = self.imports.resolve(expr.func)
             return isinstance(obj, numpy.ufunc) or any(obj is f for f in _FRESH_CALLS)
         return False
 

@@ -62,6 +62,18 @@ class Imports:
         self.objects[name] = obj
         return name
 
+    def resolve(self, node):
+        """The object a callee expression in generated code names: a name this module
+        imports, one of the user's, or an attribute of a module."""
+        if isinstance(node, gast.Name):
+            if node.id in self.objects:
+                return self.objects[node.id]
+            return self.scope.lookup(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.resolve(node.value)
+            return getattr(base, node.attr, None) if isinstance(base, types.ModuleType) else None
+        return None
+
     def _fresh(self, ident):
         return self.namer.fresh(ident)
 

@@ -30,7 +30,7 @@ import numpy
 
 from . import annotations as anno
 from . import desugar, naming, runtime, syntax
-from .aliasing import AliasCheck
+from .aliasing import AliasCheck, list_copied
 from .errors import UnsupportedSyntaxError
 from .flow import ControlFlow, annotate_definedness, undefined_carry_sources
 from .lowering import Lowering, assigned_names
@@ -591,9 +591,9 @@ def _is_pop(value):
 
 def _is_list_copy(value):
     """`list()` or `list(name)`: a new list object."""
-    return isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-        and value.func.id == "list" and not value.keywords \
-        and (not value.args or (len(value.args) == 1 and isinstance(value.args[0], gast.Name)))
+    empty = isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "list" and not value.args and not value.keywords
+    return empty or list_copied(value) is not None
 
 
 def _is_fancy_index(index):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import math
 import inspect
-import types
 
 import gast
 
@@ -523,19 +522,7 @@ class HelperArguments:
 
 def resolver(derivative):
     """A function from a callee expression in generated code to the object it names."""
-    imports, scope = derivative.imports, derivative.unit.scope
-
-    def resolve(node):
-        if isinstance(node, gast.Name):
-            if node.id in imports.objects:
-                return imports.objects[node.id]
-            return scope.lookup(node.id)
-        if isinstance(node, gast.Attribute):
-            base = resolve(node.value)
-            return getattr(base, node.attr, None) if isinstance(base, types.ModuleType) else None
-        return None
-
-    return resolve
+    return derivative.imports.resolve
 
 
 def optimize(derivative):
