@@ -102,6 +102,7 @@ class Forward:
         used = {n.id for s in unit.body for n in gast.walk(s) if isinstance(n, gast.Name)}
         self.imports = Imports(unit.scope, self.namer, used)
         self.names = {}            # primal name -> tangent name
+        self.primal_of = {}        # tangent name -> primal name
         self.line = None
         # the memory the function writes into, and the names that may see those writes
         self.written = _sharing(_written_in_place(unit, activity), unit.body, True)
@@ -121,6 +122,7 @@ class Forward:
     def tangent(self, name):
         if name not in self.names:
             self.names[name] = self.namer.adjoint(name)
+            self.primal_of[self.names[name]] = name
         return self.names[name]
 
     def helper(self, name):
@@ -287,8 +289,8 @@ class Forward:
 
     def reads_written(self, expr):
         """Does `expr` read the tangent of a value that a later write may change?"""
-        primal_of = {t: p for p, t in self.names.items()}
-        return any(primal_of.get(n) in self.seen_written for n in syntax.names_in(expr, "load"))
+        return any(self.primal_of.get(n) in self.seen_written
+                   for n in syntax.names_in(expr, "load"))
 
     def is_zero(self, expr):
         if syntax.is_constant_expr(expr):

@@ -9,19 +9,32 @@ import srcgrad
 from srcgrad import rule, templates
 
 
-def load(tmp_path, body):
+def load(tmp_path, body, kind="adjoint"):
+    """A rule file of `kind` (reverse or forward rules) with `body` under a 3-line header."""
     path = tmp_path / "rules.py"
-    path.write_text(HEADER + textwrap.dedent(body))
+    path.write_text(HEADERS[kind] + textwrap.dedent(body))
     registry = templates.Registry()
-    templates._FileLoader(path).load(registry)
+    templates._FileLoader(path, kind=kind).load(registry)
     return registry, path
 
 
-HEADER = """\
+HEADERS = {"adjoint": """\
 import numpy
 from srcgrad.extend import adjoint, d
 from srcgrad.runtime import unbroadcast
-"""
+""", "tangent": """\
+import numpy
+from srcgrad.extend import d, tangent
+from srcgrad.runtime import broadcast_like
+"""}
+
+
+def assert_refused_at(tmp_path, body, line, words, kind="adjoint"):
+    with pytest.raises(srcgrad.TemplateError) as info:
+        load(tmp_path, body, kind)
+    assert words in str(info.value)
+    assert info.value.location.line == line
+    assert info.value.location.file.endswith("rules.py")
 
 
 def test_shipped_rules_load():
@@ -87,11 +100,7 @@ def test_a_good_rule(tmp_path):
      """, 6, "needs the result and at least one argument"),
 ])
 def test_a_broken_rule_names_its_file_and_line(tmp_path, body, line, words):
-    with pytest.raises(srcgrad.TemplateError) as info:
-        load(tmp_path, body)
-    assert words in str(info.value)
-    assert info.value.location.line == line
-    assert info.value.location.file.endswith("rules.py")
+    assert_refused_at(tmp_path, body, line, words)
 
 
 def test_a_syntax_error_in_a_rule_file(tmp_path):
@@ -111,21 +120,6 @@ def test_static_conditions():
     assert decide(syntax.parse_expr("not constant(x) or x")) is True
 
 
-def load_tangent(tmp_path, body):
-    path = tmp_path / "rules.py"
-    path.write_text(TANGENT_HEADER + textwrap.dedent(body))
-    registry = templates.Registry()
-    templates._FileLoader(path, kind="tangent").load(registry)
-    return registry
-
-
-TANGENT_HEADER = """\
-import numpy
-from srcgrad.extend import d, tangent
-from srcgrad.runtime import broadcast_like
-"""
-
-
 def test_shipped_forward_rules_mirror_the_reverse_ones():
     registry = templates.registry()
     assert registry.tangent_for(np.tanh).name == "tanh"
@@ -139,7 +133,7 @@ def test_shipped_forward_rules_mirror_the_reverse_ones():
 
 
 def test_a_good_forward_rule(tmp_path):
-    registry = load_tangent(tmp_path, """
+    registry, _ = load(tmp_path, kind="tangent", body="""
         @tangent(numpy.hypot)
         def hypot(z, x, y):
             d[z] = d[x] * x / z + d[y] * y / z
@@ -181,7 +175,4 @@ def test_a_good_forward_rule(tmp_path):
      """, 6, "decorate it with @tangent"),
 ])
 def test_a_broken_forward_rule_names_its_file_and_line(tmp_path, body, line, words):
-    with pytest.raises(srcgrad.TemplateError) as info:
-        load_tangent(tmp_path, body)
-    assert words in str(info.value)
-    assert info.value.location.line == line
+    assert_refused_at(tmp_path, body, line, words, kind="tangent")
