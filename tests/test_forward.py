@@ -13,7 +13,7 @@ from srcgrad import pytree
 from srcgrad.runtime import zero_tangent
 
 from .corpus import control_flow, inputs_for
-from .test_corpus import FUNCTIONS, SECOND_ORDER_GAPS
+from .test_corpus import FUNCTIONS, with_second_order_gaps
 
 
 def loss(W1, b1, W2, x, y):
@@ -240,10 +240,7 @@ def test_hessian_of_a_non_scalar_function_is_refused():
 
 # -- forward over reverse, for every corpus function ------------------------------------
 
-# Known gaps: refused with a SrcgradError, never a wrong answer (see test_corpus.py).
-_HVP_GAPS = {name: "the aliasing check is too coarse for the restores in this gradient's code"
-             for name in SECOND_ORDER_GAPS}
-
+# Known gaps are refused with a SrcgradError, never a wrong answer (see test_corpus.py).
 
 def _random_tangent(rng, arg):
     if not pytree.has_inexact(arg):
@@ -265,10 +262,7 @@ def _moved(args, tangents, step):
             if pytree.has_inexact(a) else a for a, v in zip(args, tangents)]
 
 
-@pytest.mark.parametrize("fun", [
-    pytest.param(f, marks=pytest.mark.xfail(raises=srcgrad.SrcgradError, strict=True,
-                                            reason=_HVP_GAPS[f.__name__]))
-    if f.__name__ in _HVP_GAPS else f for f in FUNCTIONS], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fun", with_second_order_gaps(FUNCTIONS), ids=lambda f: f.__name__)
 def test_hvp_matches_differences_of_the_gradient(fun):
     args = inputs_for(fun)
     argnums = tuple(i for i, a in enumerate(args) if pytree.has_inexact(a))

@@ -12,7 +12,7 @@ import srcgrad
 from srcgrad import pytree
 
 from .corpus import control_flow, inputs_for
-from .test_corpus import FUNCTIONS, SECOND_ORDER_GAPS
+from .test_corpus import FUNCTIONS, with_second_order_gaps
 from .test_forward import _random_tangent
 
 
@@ -73,11 +73,7 @@ def _dot(a, b):
                if x is not None and y is not None)
 
 
-@pytest.mark.parametrize("fun", [
-    pytest.param(f, marks=pytest.mark.xfail(
-        raises=srcgrad.UnsupportedSyntaxError, strict=True,
-        reason="the aliasing check refuses the restores in this gradient's code"))
-    if f.__name__ in SECOND_ORDER_GAPS else f for f in FUNCTIONS], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("fun", with_second_order_gaps(FUNCTIONS), ids=lambda f: f.__name__)
 def test_reverse_over_reverse_agrees_with_forward_over_reverse(fun):
     """<vjp(grad f)(u), w> == <u, jvp(grad f)(w)>: the Hessian, both ways."""
     args = inputs_for(fun)
