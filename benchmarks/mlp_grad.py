@@ -103,6 +103,19 @@ def time_calls(fn, args, number):
     return (time.perf_counter() - start) / number
 
 
+def interleaved_medians(fns, args, reference, repeats):
+    """Median seconds per call of each contender, timed in turns after a warm-up call, with
+    enough calls per sample for `reference` to take about 50 ms."""
+    for fn in fns.values():             # warm up: compile, caches
+        fn(*args)
+    number = max(1, int(0.05 / max(time_calls(reference, args, 3), 1e-6)))
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):            # interleaved
+        for name, fn in fns.items():
+            samples[name].append(time_calls(fn, args, number))
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -119,16 +132,9 @@ def main():
         assert abs(value - reference_value) < 1e-10
         for k in grads:
             np.testing.assert_allclose(grads[k], reference[k], rtol=1e-8, atol=1e-12)
-        for fn in fns.values():             # warm up: compile, caches
-            fn(*args)
-        number = max(1, int(0.05 / max(time_calls(hand_value_and_grad, args, 3), 1e-6)))
-        samples = {name: [] for name in fns}
-        for _ in range(options.repeats):     # interleaved
-            for name, fn in fns.items():
-                samples[name].append(time_calls(fn, args, number))
-        base = statistics.median(samples["hand-written NumPy"])
-        for name, times in samples.items():
-            t = statistics.median(times)
+        medians = interleaved_medians(fns, args, hand_value_and_grad, options.repeats)
+        base = medians["hand-written NumPy"]
+        for name, t in medians.items():
             print(f"{size:8} {name:20} {t * 1e6:10.1f}us {t / base:15.2f}x")
 
 

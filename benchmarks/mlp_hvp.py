@@ -16,13 +16,11 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import srcgrad  # noqa: E402
-from mlp_grad import SIZES  # noqa: E402 - the same sizes as the gradient benchmark
+from mlp_grad import SIZES, interleaved_medians  # noqa: E402 - the gradient benchmark's
 
 
 def loss(W1, b1, W2, b2, x, labels):
@@ -97,13 +95,6 @@ def check(params, x, labels, vectors, eps=1e-6):
         np.testing.assert_allclose(h, (p - m) / (2 * eps), rtol=1e-4, atol=1e-7)
 
 
-def time_calls(fn, number):
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -116,14 +107,7 @@ def main():
         problem_args = problem(*dims)
         check(*problem_args)
         fns = contenders(*problem_args)
-        for fn in fns.values():             # warm up: compile, caches
-            fn()
-        number = max(1, int(0.05 / max(time_calls(fns["srcgrad grad"], 3), 1e-6)))
-        samples = {name: [] for name in fns}
-        for _ in range(options.repeats):     # interleaved
-            for name, fn in fns.items():
-                samples[name].append(time_calls(fn, number))
-        medians = {name: statistics.median(times) for name, times in samples.items()}
+        medians = interleaved_medians(fns, (), fns["srcgrad grad"], options.repeats)
         for name, t in medians.items():
             tool = name.split()[0]
             ratio = t / medians[f"{tool} grad"]

@@ -16,7 +16,8 @@ import numpy as np
 from . import compiler, parse, pytree
 from .custom import custom_vjp
 from .errors import ArgnumsError, NonScalarOutputError, ShapeMismatchError
-from .generated import CustomRule, GeneratedFunction, NestedGradient, refuse_reverse_over_tape
+from .generated import (CustomRule, NestedGradient, instance,
+                        refuse_reverse_over_tape)
 from .parse import definition_site
 
 
@@ -82,7 +83,7 @@ class GradFunction:
             self._generated = NestedGradient(impl, self.argnums, has_aux)
         else:
             self.argnums, self._single = compiler.check_argnums(impl, argnums, len(self._bound))
-            self._generated = GeneratedFunction(impl, self.argnums, has_aux)
+            self._generated = instance(impl, self.argnums, has_aux)
         functools.update_wrapper(self, fun, updated=())   # not fun's __dict__: its own state
         prefix = "value_and_grad" if with_value else "grad"
         self.__name__ = f"{prefix}({fun.__name__})"
@@ -158,7 +159,7 @@ class GradFunction:
         args = self._bound + tuple(primals)
         generated = self._generated.function()
         argnums = tuple(i for i, a in enumerate(args) if pytree.has_inexact(a))
-        outer = GeneratedFunction(generated, argnums, False)
+        outer = instance(generated, argnums)
         grads = self(*primals)
         first = self._generated.first_zero() if isinstance(self._generated, NestedGradient) else 0.0
 
@@ -249,7 +250,7 @@ def vjp(fun, *primals, has_aux=False):
         return fun.vjp(*primals)
     impl, bound = _unbind(fun)
     argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
-    generated = GeneratedFunction(impl, argnums, has_aux)
+    generated = instance(impl, argnums, has_aux)
     result = fun(*primals)
     out, aux = result if has_aux else (result, None)
 
@@ -306,7 +307,7 @@ def _tangent_leaves(primal, tangent):
 def forward_over(fn, args, argnums, tangents, kwargs=None, has_aux=False):
     """Forward mode over `fn` (the user's function, or generated code) at `args`, moving
     only `argnums` (their tangents in order): (fn's result, its tangent)."""
-    forward = GeneratedFunction(fn, tuple(argnums), has_aux, mode="forward").function()
+    forward = instance(fn, argnums, has_aux, mode="forward").function()
     return forward(*tangents, *args, **(kwargs or {}))
 
 
@@ -327,10 +328,14 @@ def jvp(fun, primals, tangents, has_aux=False):
                                  f"primal(s) but {len(tangents)} tangent(s)", definition_site(impl))
     for i, (p, t) in enumerate(zip(primals, tangents)):
         _check_tangent(impl, i, p, t)
-    argnums = tuple(i + len(bound) for i, p in enumerate(primals) if pytree.has_inexact(p))
-    if not argnums:
+    inexact = [i for i, p in enumerate(primals) if pytree.has_inexact(p)]
+    if not inexact:
         raise ArgnumsError(f"jvp of {fun.__name__}: none of the primals holds a "
                            "floating-point value")
+    # an argument whose tangent is zero moves nothing: the generated code leaves it out
+    # (hvp's zero tangents for the data would otherwise cost a matrix product each)
+    moving = [i for i in inexact if any(np.any(leaf) for leaf in pytree.leaves(tangents[i]))]
+    argnums = tuple(i + len(bound) for i in moving or inexact)
     given = [_tangent_leaves(primals[i - len(bound)], tangents[i - len(bound)])
              for i in argnums]
     out, tangent_out = forward_over(impl, bound + primals, argnums, given, has_aux=has_aux)

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import pytree
 from .api import _unbind, forward_over, jvp, vjp
-from .generated import GeneratedFunction
+from .generated import instance
 from .errors import SrcgradError
 from .runtime import zero_tangent
 
@@ -145,12 +145,12 @@ def _second(fun, args, v, w, u, mode):
     full = bound + tuple(args)
     given_w = [_tangents(args, w)[i - len(bound)] for i in argnums]
     if mode == "fwd":
-        first = GeneratedFunction(impl, argnums, False, mode="forward")
+        first = instance(impl, argnums, mode="forward")
         given_v = [_tangents(args, v)[i - len(bound)] for i in argnums]
         positions = tuple(len(argnums) + i for i in argnums)
         _, t_out = forward_over(first.function(), given_v + list(full), positions, given_w)
         return _vdot(u, pytree.leaves_like(t_out[1], t_out[1]))
-    first = GeneratedFunction(impl, argnums, False)
+    first = instance(impl, argnums)
     cotangent = pytree.rebuild(fun(*args), u)
     seed = {first.generated.seed: cotangent}
     _, t_out = forward_over(first.function(), list(full), argnums, given_w, seed)

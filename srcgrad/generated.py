@@ -8,6 +8,7 @@ function (grad of grad); `CustomRule` is a custom_vjp's own fwd and bwd.
 from __future__ import annotations
 
 import types
+import weakref
 
 import numpy as np
 
@@ -18,6 +19,22 @@ from .parse import definition_site
 
 def _structural(value):
     return callable(value) or isinstance(value, type(np))
+
+
+_INSTANCES = weakref.WeakKeyDictionary()     # fun -> {(argnums, has_aux, mode): instance}
+
+
+def instance(fun, argnums, has_aux=False, mode="reverse"):
+    """The GeneratedFunction of `fun` for these options: one per function and options, so
+    that a transformation built again at each call (`hvp` in a loop) loads its code once."""
+    try:
+        per_fun = _INSTANCES.setdefault(fun, {})
+    except TypeError:           # not weakly referable: no sharing
+        return GeneratedFunction(fun, argnums, has_aux, mode)
+    key = (tuple(argnums), has_aux, mode)
+    if key not in per_fun:
+        per_fun[key] = GeneratedFunction(fun, tuple(argnums), has_aux, mode)
+    return per_fun[key]
 
 
 class GeneratedFunction:
@@ -82,7 +99,7 @@ class NestedGradient:
     def function(self):
         generated = self.inner._generated.function()
         if self.outer is None or self.outer.fun is not generated:
-            self.outer = GeneratedFunction(generated, self.argnums, False)
+            self.outer = instance(generated, self.argnums)
         outer = self.outer.function()
         inner = self.inner._generated
         seed = (inner.first_zero() if isinstance(inner, NestedGradient) else 0.0, 1.0)

@@ -3,7 +3,8 @@
 import numpy as np
 
 import srcgrad
-from srcgrad import api, pytree
+from srcgrad import pytree
+from srcgrad.generated import instance
 
 
 def float_argnums(args):
@@ -62,6 +63,6 @@ def assert_same_containers(g, like):
 
 def raw_gradients(fun, args, argnums):
     """The generated function's own output, before srcgrad fills in and casts it."""
-    generated = api.GeneratedFunction(fun, tuple(argnums), False)
+    generated = instance(fun, tuple(argnums))
     _, grads = generated.function()(*args)
     return grads if len(argnums) > 1 else (grads,)
