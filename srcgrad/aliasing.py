@@ -157,12 +157,17 @@ class AliasCheck:
         if isinstance(stmt, gast.Break):
             self._loop_exits[-1].append(state)
             return None
+        if anno.get(stmt, "tape"):      # a gradient's own tape (normalize.py): opaque
+            for name in syntax.names_in(stmt, "store"):
+                state.forget(name)
+            return state
         self._alias_reads(stmt, state, stmt)
         line = anno.get(stmt, "line")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Subscript):
-                state.write(target.value.id, line)
+                if not anno.get(stmt, "restore"):       # a restore gives back the old values
+                    state.write(target.value.id, line)
                 return state
             written = anno.get(stmt, "inplace_of")
             if written is not None:

@@ -226,7 +226,8 @@ def emit(program, description):
         functions.append({"names": list(entry.names), "kind": entry.kind,
                           "parent": entry.parent, "reach": entry.reach,
                           "user_refs": _user_refs(nodes, header_names, unit.scope),
-                          "seed": entry.derivative.seed})
+                          "seed": entry.derivative.seed,
+                          "tape": entry.derivative.tape if entry.derivative.segments else None})
     returned = top.body[-1]
     return Generated(source=printer.text(), function=top.name, functions=functions,
                      header_names=sorted(header_names), linemap=printer.linemap,
@@ -300,6 +301,7 @@ def instantiate(code, generated, primal):
                 _grad_defaults(fn, user, meta["seed"])
             elif k == 0:            # a callee's fwd, or a jvp: the primal's defaults
                 fn.__defaults__, fn.__kwdefaults__ = user.__defaults__, user.__kwdefaults__
+            fn.__srcgrad_tape__ = meta.get("tape")     # normalize.py, when it is differentiated
             made[name] = fn
         spaces.append((namespace, scope, meta["user_refs"]))
     for namespace, _, _ in spaces:

@@ -55,6 +55,8 @@ def _written_in_place(unit, activity):
     `.pop()`, `dx = add_into(dx, ...)`."""
     found = set()
     for stmt in statements(unit.body):
+        if anno.get(stmt, "restore"):
+            continue        # its tangent is put back into the very array that was written
         if id(stmt) in activity.ops and activity.op(stmt).kind in ("setitem", "append"):
             found.add(analysis.target_of(stmt))
         elif isinstance(stmt, gast.Assign) and anno.get(stmt, "pop"):

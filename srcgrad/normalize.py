@@ -48,7 +48,7 @@ _FRESH_CALLS |= {runtime.grad_at, runtime.add_at, runtime.matmul_grad_left,
                  runtime.matmul_grad_right, runtime.dot_grad_left, runtime.dot_grad_right,
                  runtime.extremum_adjoint, runtime.prod_adjoint, runtime.zero_adjoint,
                  runtime.own, runtime.snapshot, runtime.zero_tangent, runtime.cast_like,
-                 runtime.stack_adjoint, runtime.concatenate_adjoint}
+                 runtime.stack_adjoint, runtime.concatenate_adjoint, runtime.array_adjoint}
 
 
 
@@ -113,6 +113,10 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
         self.inlining = []        # names of the nested functions being inlined
         self.literals = {}        # name -> the tuple literal it was assigned (once)
         self.writes = []          # (name, line) of each in-place update
+        # differentiating srcgrad's own gradient code: the list that is its tape, whose
+        # pushes and pops the aliasing check leaves alone (what comes off it is what the
+        # gradient needs, restores included: the reverse stage sees to that)
+        self.tape = getattr(parsed.fun, "__srcgrad_tape__", None)
         self.loops = []
         self.body = []
         self.line = self.tree.lineno
@@ -205,6 +209,10 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
         if self.makes_new_object(value):
             self.fresh.add(target)
             anno.set(stmt, "fresh", True)       # its value shares memory with nothing
+        elif isinstance(value, gast.Name) and value.id in self.fresh:
+            # `b = a`: one new object under two names. Either may be written into; a read
+            # of the other after that is refused by the aliasing check (aliasing.py).
+            self.fresh.add(target)
         else:
             self.fresh.discard(target)
         return stmt
@@ -369,21 +377,30 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 part.end_lineno = value.end_lineno
             self.visit_FunctionDef(fdef)
             return
+        if self.is_pop_adjoint(value):      # in gradient code: the list pop, then zeros for None
+            item = self.namer.fresh("item")
+            self.temps.add(item)
+            self.assign(syntax.name(item, "store"), syntax.call(
+                syntax.attribute(value.args[0], "pop"), []))
+            filled = anno.tag(syntax.name("filled"), object=runtime.filled)
+            self.assign(target, syntax.call(filled, [syntax.name(item), value.args[1]]))
+            return
         if _is_pop(value):
             base = self.local_object(value.func.value, "`.pop`")
             if base.id in self.params:
                 raise self.error(f"`.pop` would change the caller's list `{base.id}`",
                                  hint=f"Build a new list: `{base.id} = list({base.id})` first.")
             call = syntax.call(syntax.attribute(base, "pop"), [])
+            tape = value.func.value.id == self.tape
             if not isinstance(target, gast.Name):       # `a, b = lst.pop()`
                 item = self.namer.fresh("item")
                 self.temps.add(item)
                 self.anf_temps.add(item)
-                anno.tag(self.define(item, call), pop=base.id, impure=True)
+                anno.tag(self.define(item, call), pop=base.id, impure=True, tape=tape)
                 self.assign(target, syntax.name(item))
                 return
             stmt = self.define(self.write(target.id), call)
-            anno.tag(stmt, pop=base.id, impure=True)       # kept even when unused
+            anno.tag(stmt, pop=base.id, impure=True, tape=tape)    # kept even when unused
             return
         if isinstance(target, gast.Name):
             updated = self.updated_argument(value)
@@ -487,11 +504,44 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             if base.id in self.params:
                 raise self.error(f"`.append` would change the caller's list `{base.id}`",
                                  hint=f"Build a new list: `{base.id} = list({base.id})` first.")
+            tape = value.func.value.id == self.tape
+            start = len(self.body)
             item = self.atom(value.args[0])
+            for stmt in self.body[start:] if tape else ():    # the tuple pushed, too
+                anno.set(stmt, "tape", True)
             self.emit(syntax.expr_stmt(syntax.call(syntax.attribute(base, "append"), [item])),
-                      append=True)
+                      append=True, tape=tape)
+            return
+        if self.is_restore(value):
+            self.restore(*value.args)
             return
         self.emit(syntax.expr_stmt(self.simple(value)))
+
+    def is_pop_adjoint(self, value):
+        """`pop_adjoint(dlst, like)` in gradient code, which pops dlst: taken as `item =
+        dlst.pop()` then `filled(item, like)`, so both modes treat the pop as a list pop."""
+        return isinstance(value, gast.Call) and len(value.args) == 2 \
+            and isinstance(value.args[0], gast.Name) and value.args[0].id in self.user_locals \
+            and self.parsed.scope.resolve(value.func, self.user_locals | self.temps) \
+            is runtime.pop_adjoint
+
+    def is_restore(self, value):
+        if not (isinstance(value, gast.Call) and len(value.args) == 3 and not value.keywords
+                and isinstance(value.args[0], gast.Name)
+                and value.args[0].id in self.user_locals):
+            return False
+        return self.parsed.scope.resolve(value.func, self.user_locals | self.temps) \
+            is runtime.restore
+
+    def restore(self, base, index, old):
+        """`restore(y, i, y_old)` in generated gradient code: `y[i] = y_old`, which puts back
+        what a write changed, so every name that shares y's memory holds again the values
+        it was given. Not a new write: y need not be a new object, nothing goes stale."""
+        base = self.read(base.id)
+        stmt = self.emit(gast.Assign(
+            targets=[syntax.subscript(base, self.atom(index), "store")], value=self.atom(old),
+            type_comment=None))
+        anno.set(stmt, "restore", True)
 
     def visit_Pass(self, stmt):
         pass

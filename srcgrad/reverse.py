@@ -302,9 +302,10 @@ class Reverse(Accumulate, ReverseFlow):
                 call.keywords = [args[2]]
             out.append(self.tag(syntax.assign(name, call)))
             self.states[name] = _Adj(set=True, owned=True)
-        restore = syntax.assign(syntax.subscript(syntax.name(base), syntax.clone(target.slice),
-                                                 "store"), syntax.name(saved))
+        restore = syntax.expr_stmt(syntax.call(self.helper("restore"), [
+            syntax.name(base), syntax.clone(index), syntax.name(saved)]))
         out.append(self.tag(restore))
+        anno.set(restore, "impure", True)
         anno.set(restore, "restore_of", base)
         anno.set(restore, "saved", saved)
         return [save], out

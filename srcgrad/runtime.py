@@ -255,10 +255,11 @@ def array_pieces(pieces, like):
 
 
 def array_adjoint(g, x):
-    """Adjoint of np.array(x): per element when x is a list or tuple of values."""
+    """Adjoint of np.array(x): per element when x is a list or tuple of values (always a
+    new list or array: the adjoint of a list is popped from)."""
     if isinstance(x, (list, tuple)):
         return list(g)
-    return g
+    return np.array(g)
 
 
 def astype_adjoint(g, x, y):
@@ -309,6 +310,11 @@ def snapshot(x, index):
     """The values at x[index], kept to restore them (a copy for arrays)."""
     value = x[index]
     return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def restore(x, index, old):
+    """Put back the values `snapshot(x, index)` kept, in place: every view of x sees them."""
+    x[index] = old
 
 
 def _is_advanced(index):

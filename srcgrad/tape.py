@@ -165,9 +165,22 @@ def _recomputable(names, loop, assigned):
     return found
 
 
-def _stretch(segment):
-    """The adjoint statements from a segment's pop to the next pop in the same block."""
-    block = segment.adjoint
+def _block_of(body, node):
+    """The statement list of the tree `body` that holds `node`, or None."""
+    for stmt in body:
+        if stmt is node:
+            return body
+        for field in ("body", "orelse"):
+            found = _block_of(getattr(stmt, field, None) or [], node)
+            if found is not None:
+                return found
+    return None
+
+
+def _stretch(segment, body):
+    """The adjoint statements from a segment's pop to the next pop in the same block (of
+    the tree as it is now: passes may have rebuilt the block the segment was made in)."""
+    block = _block_of(body, segment.pop) or segment.adjoint
     start = next(i for i, s in enumerate(block) if s is segment.pop) + 1
     end = next((i for i in range(start, len(block)) if anno.get(block[i], "tape")), len(block))
     return block[start:end]
@@ -208,15 +221,22 @@ def _views(body, roots):
         for stmt in statements(body):
             if anno.get(stmt, "role") != "primal":
                 continue
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-                target = stmt.targets[0].id
-                if target not in family and set(syntax.names_in(stmt.value, "load")) & family \
-                        and not anno.get(stmt, "fresh"):
-                    family.add(target)
+            if isinstance(stmt, gast.Assign) and not isinstance(stmt.targets[0], gast.Subscript) \
+                    and not anno.get(stmt, "fresh") and not anno.get(stmt, "restore_of"):
+                targets = set(syntax.names_in(stmt.targets[0], "store"))   # `a, res = f(w)` too
+                value = stmt.value
+                if isinstance(value, gast.Subscript):       # a view: of its base
+                    value = value.value
+                elif isinstance(value, gast.Call):          # what it is given, not the callee
+                    value = syntax.tuple_([*value.args, *(k.value for k in value.keywords)])
+                sources = set(syntax.names_in(value, "load"))
+                if (targets & family or sources & family) and (targets | sources) - family:
+                    family |= targets | sources         # sharing goes both ways
                     changed = True
             elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) \
                     and isinstance(stmt.value.func, gast.Attribute) \
-                    and stmt.value.func.attr == "append":
+                    and stmt.value.func.attr == "append" and not anno.get(stmt, "tape"):
+                # (what the tape keeps comes back off it under the same names)
                 base = stmt.value.func.value
                 if isinstance(base, gast.Name) and base.id not in family \
                         and set(syntax.names_in(stmt.value, "load")) & family:
@@ -231,7 +251,7 @@ def plan(derivative, resolve):
     shape_of = None
     for segment in list(derivative.segments):
         reads = _Reads(resolve)
-        reads.stmts(_stretch(segment))
+        reads.stmts(_stretch(segment, derivative.body))
         loop = anno.get(segment.loop, "generated") or segment.loop
         assigned = _assigned(loop.body) - (_assigned([loop.target])
                                            if isinstance(loop, gast.For) else set())
@@ -281,10 +301,11 @@ def _adjoint_order(derivative):
     return order
 
 
-def _reads_after(order, k, resolve, nested=False):
+def _reads_after(order, k, resolve, nested=False, values_only=False):
     """What the adjoint statements that may run after `order[k]` read: later in the
     sweep, or anywhere in a reversed loop around it (its next iteration comes after).
-    With `nested`, statements inside `order[k]` itself are left out."""
+    With `nested`, statements inside `order[k]` itself are left out; with `values_only`,
+    reads of shape and dtype alone are too."""
     stmt, loops = order[k]
     inside = {id(s) for s in statements([stmt])} if nested else set()
     reads = _Reads(resolve, nested_own=False)
@@ -298,14 +319,15 @@ def _reads_after(order, k, resolve, nested=False):
             reads.expr(later.iter)
         elif not isinstance(later, gast.While):
             reads.stmts([later])
-    return reads.value | reads.meta
+    return reads.value if values_only else reads.value | reads.meta
 
 
 def _drop_unneeded_restores(derivative, resolve):
     """Saved regions and list pops that no adjoint reads back are dropped.
 
     A restore is needed when an adjoint that runs after it reads the array (or a
-    view of it).
+    view of it). Restoring a region of an array changes no shape, so reads of shape
+    and dtype alone do not need it; a list's length does change.
     """
     order = _adjoint_order(derivative)
     changed = False
@@ -313,7 +335,9 @@ def _drop_unneeded_restores(derivative, resolve):
         base = anno.get(restore, "restore_of")
         if base is None or not _in_tree(derivative.body, restore):
             continue
-        if not (_views(derivative.body, [base]) & _reads_after(order, k, resolve)):
+        region = anno.get(restore, "saved") is not None
+        reads = _reads_after(order, k, resolve, values_only=region)
+        if not (_views(derivative.body, [base]) & reads):
             _remove(derivative.body, restore)
             changed = True
     return changed

@@ -36,11 +36,11 @@ def test_jvp_matches_finite_differences(fun):
     srcgrad.check_grads(fun, inputs_for(fun), order=1, modes="fwd")
 
 
-# Known gap, refused with a SrcgradError (never a wrong answer): differentiating this
-# gradient's code again trips the aliasing check, which cannot tell that the gradient's
-# restores (into the array of each iteration, taken back off the tape) make the values
-# read after them the ones from before the write.
-SECOND_ORDER_GAPS = {"writes_into_a_new_array_each_iteration"}
+# Known gap, refused with a SrcgradError (never a wrong answer): the gradient writes into
+# the array its loop starts from, and restores it when that loop is reversed; the aliasing
+# check on the gradient's code cannot tell that the reversed loop runs as often as the
+# loop did, so it takes a read after it to see the write.
+SECOND_ORDER_GAPS = {"writes_into_the_array_a_loop_starts_from"}
 
 
 def with_second_order_gaps(functions):

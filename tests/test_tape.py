@@ -62,3 +62,19 @@ def test_rnn_tape_is_no_larger_than_a_hand_written_backward_pass():
     assert per_step_ours <= per_step_theirs + 160, (per_step_ours, per_step_theirs)
     assert ours[1] <= 1.1 * theirs[1], (ours, theirs)
     assert per_step_ours >= 64 * 8, "one hidden state per step must be kept"
+
+
+def test_regions_no_adjoint_reads_back_are_neither_saved_nor_restored():
+    # inplace_in_loop overwrites y[i] in each iteration, but its adjoints read y only for
+    # its shape: no copy of the old values goes on the tape
+    source = srcgrad.source(control_flow.inplace_in_loop)
+    assert "snapshot(y" not in source and "restore(" not in source
+
+
+def test_a_region_an_adjoint_reads_back_is_restored_in_place():
+    # w @ w, before the loop, reads the array the first iteration writes into
+    source = srcgrad.source(control_flow.writes_into_the_array_a_loop_starts_from)
+    assert "snapshot(w" in source and "restore(w" in source
+    srcgrad.check_grads(control_flow.writes_into_the_array_a_loop_starts_from,
+                        (np.linspace(-1, 1, 4), np.linspace(0.5, 2, 4), 0.3), order=1,
+                        modes="rev")

@@ -488,3 +488,28 @@ def adds_in_place_into_a_loop_variable(x):
     for i in range(3):
         acc += np.sin(acc) * scale
     return np.sum(acc ** 2)
+
+
+def writes_into_an_array_a_helper_keeps(x, y):
+    # _soft keeps `w` among what its reverse reads; the writes into w after the loop must
+    # be undone before that reverse runs, though the helper's results name w only as a pair
+    w = x * 1.0
+    v = np.tanh(y)
+    for i in range(2):
+        v = v * 0.5 + _soft(w, v) @ x[::-1]
+    for i in range(3):
+        w[i] = y[i] * 2.0
+    return np.sum(np.sqrt((v[::-1] + np.sum(w)) ** 2 + 1.0))
+
+
+def writes_into_the_array_a_loop_starts_from(x, y, s):
+    # the loop's first `w` is the array from before it, which `w @ w` read: the write in the
+    # first iteration must be undone before the reverse of that line reads it
+    w = x * 1.0
+    if s > x[1]:
+        w = w * 0.5 + x
+    y = y * 0.5 + (w[::-1] + w @ w)
+    for i in range(3):
+        w[i] = -0.2
+        w = w * 0.5 + np.sin(y)
+    return np.sum(np.sqrt(((x[::-1] + s) * w[3]) ** 2 + 1.0))
