@@ -50,6 +50,8 @@ CASES = [
      "loop over `iter(...)`"),
     ("view_read_after_write", srcgrad.UnsupportedSyntaxError, "y[0] = 5.0",
      "refers to the same memory"),
+    ("writes_through_a_copy_then_reads_the_original", srcgrad.UnsupportedSyntaxError,
+     "z[0] = 1.0", "`y` refers to the same memory"),
     ("list_holds_a_written_array", srcgrad.UnsupportedSyntaxError, "y[0] = 2.0",
      "`parts` refers to the same memory"),
     ("view_read_in_the_next_iteration", srcgrad.UnsupportedSyntaxError, "y[0] = total",

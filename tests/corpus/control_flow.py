@@ -513,3 +513,13 @@ def writes_into_the_array_a_loop_starts_from(x, y, s):
         w[i] = -0.2
         w = w * 0.5 + np.sin(y)
     return np.sum(np.sqrt(((x[::-1] + s) * w[3]) ** 2 + 1.0))
+
+
+def writes_through_a_second_name(x):
+    # `z = y` names y's new array again; y is not read after the write through z
+    z = x * 2.0
+    if np.sum(x) > 10.0:
+        z = z * 0.5
+    y = z
+    y[0] = 1.0
+    return np.sum(y * x)
