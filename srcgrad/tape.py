@@ -165,22 +165,11 @@ def _recomputable(names, loop, assigned):
     return found
 
 
-def _block_of(body, node):
-    """The statement list of the tree `body` that holds `node`, or None."""
-    for stmt in body:
-        if stmt is node:
-            return body
-        for field in ("body", "orelse"):
-            found = _block_of(getattr(stmt, field, None) or [], node)
-            if found is not None:
-                return found
-    return None
-
-
 def _stretch(segment, body):
     """The adjoint statements from a segment's pop to the next pop in the same block (of
     the tree as it is now: passes may have rebuilt the block the segment was made in)."""
-    block = _block_of(body, segment.pop) or segment.adjoint
+    found = _position(body, segment.pop)
+    block = found[0] if found is not None else segment.adjoint
     start = next(i for i, s in enumerate(block) if s is segment.pop) + 1
     end = next((i for i in range(start, len(block)) if anno.get(block[i], "tape")), len(block))
     return block[start:end]
