@@ -157,7 +157,7 @@ class AliasCheck:
         if isinstance(stmt, gast.Break):
             self._loop_exits[-1].append(state)
             return None
-        if anno.get(stmt, "tape"):      # a gradient's own tape (normalize.py): opaque
+        if anno.get(stmt, "gradient_tape"):     # the tape of gradient code (normalize.py)
             for name in syntax.names_in(stmt, "store"):
                 state.forget(name)
             return state

@@ -313,6 +313,8 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
         if isinstance(func, gast.Lambda):
             raise self.error("calling a lambda where it is written is not supported",
                              hint="Name it first: `f = lambda ...`, then call f.")
+        if self.calls_helper(node, runtime.pop_adjoint, 2):
+            return self.pop_adjoint(*node.args)
         if self.is_static(func):
             callee = func
         elif isinstance(func, gast.Attribute):
@@ -377,14 +379,6 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 part.end_lineno = value.end_lineno
             self.visit_FunctionDef(fdef)
             return
-        if self.is_pop_adjoint(value):      # in gradient code: the list pop, then zeros for None
-            item = self.namer.fresh("item")
-            self.temps.add(item)
-            self.assign(syntax.name(item, "store"), syntax.call(
-                syntax.attribute(value.args[0], "pop"), []))
-            filled = anno.tag(syntax.name("filled"), object=runtime.filled)
-            self.assign(target, syntax.call(filled, [syntax.name(item), value.args[1]]))
-            return
         if _is_pop(value):
             base = self.local_object(value.func.value, "`.pop`")
             if base.id in self.params:
@@ -396,11 +390,11 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
                 item = self.namer.fresh("item")
                 self.temps.add(item)
                 self.anf_temps.add(item)
-                anno.tag(self.define(item, call), pop=base.id, impure=True, tape=tape)
+                anno.tag(self.define(item, call), pop=base.id, impure=True, gradient_tape=tape)
                 self.assign(target, syntax.name(item))
                 return
             stmt = self.define(self.write(target.id), call)
-            anno.tag(stmt, pop=base.id, impure=True, tape=tape)    # kept even when unused
+            anno.tag(stmt, pop=base.id, impure=True, gradient_tape=tape)    # kept even when unused
             return
         if isinstance(target, gast.Name):
             updated = self.updated_argument(value)
@@ -508,30 +502,31 @@ class Normalizer(ControlFlow, Lowering, AliasCheck):
             start = len(self.body)
             item = self.atom(value.args[0])
             for stmt in self.body[start:] if tape else ():    # the tuple pushed, too
-                anno.set(stmt, "tape", True)
+                anno.set(stmt, "gradient_tape", True)
             self.emit(syntax.expr_stmt(syntax.call(syntax.attribute(base, "append"), [item])),
-                      append=True, tape=tape)
+                      append=True, gradient_tape=tape)
             return
-        if self.is_restore(value):
+        if self.calls_helper(value, runtime.restore, 3):
             self.restore(*value.args)
             return
         self.emit(syntax.expr_stmt(self.simple(value)))
 
-    def is_pop_adjoint(self, value):
-        """`pop_adjoint(dlst, like)` in gradient code, which pops dlst: taken as `item =
-        dlst.pop()` then `filled(item, like)`, so both modes treat the pop as a list pop."""
-        return isinstance(value, gast.Call) and len(value.args) == 2 \
-            and isinstance(value.args[0], gast.Name) and value.args[0].id in self.user_locals \
-            and self.parsed.scope.resolve(value.func, self.user_locals | self.temps) \
-            is runtime.pop_adjoint
+    def calls_helper(self, value, helper, nargs):
+        """Is `value` a call of the runtime helper `helper` (in gradient code being
+        differentiated again) with `nargs` arguments, the first a local name?"""
+        return isinstance(value, gast.Call) and len(value.args) == nargs \
+            and not value.keywords and isinstance(value.args[0], gast.Name) \
+            and value.args[0].id in self.user_locals \
+            and self.parsed.scope.resolve(value.func, self.user_locals | self.temps) is helper
 
-    def is_restore(self, value):
-        if not (isinstance(value, gast.Call) and len(value.args) == 3 and not value.keywords
-                and isinstance(value.args[0], gast.Name)
-                and value.args[0].id in self.user_locals):
-            return False
-        return self.parsed.scope.resolve(value.func, self.user_locals | self.temps) \
-            is runtime.restore
+    def pop_adjoint(self, dlst, like):
+        """`pop_adjoint(dlst, v)` in gradient code pops dlst: taken as `item = dlst.pop()`
+        then `filled(item, v)`, so both modes treat it as the list pop it is."""
+        item = self.namer.fresh("item")
+        self.temps.add(item)
+        self.assign(syntax.name(item, "store"), syntax.call(syntax.attribute(dlst, "pop"), []))
+        filled = anno.tag(syntax.name("filled"), object=runtime.filled)
+        return syntax.call(filled, [self.atom(syntax.name(item)), self.atom(like)])
 
     def restore(self, base, index, old):
         """`restore(y, i, y_old)` in generated gradient code: `y[i] = y_old`, which puts back

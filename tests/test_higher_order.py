@@ -93,3 +93,21 @@ def test_reverse_over_reverse_agrees_with_forward_over_reverse(fun):
                   for c, t, a in zip(cotangents, w, args) if pytree.has_inexact(a))
     forward = _dot(u, hw)
     assert reverse == pytest.approx(forward, rel=1e-8, abs=1e-10)
+
+
+def _stacks_what_it_appends(x):
+    parts = []
+    parts.append(np.sin(x))
+    parts.append(x * x)
+    return np.sum(np.stack(parts) ** 2)
+
+
+def test_reverse_over_a_gradient_that_pops_a_list_adjoint():
+    # the gradient takes each item's adjoint off the list's (pop_adjoint): differentiated
+    # again, that is a list pop like any other, in both modes
+    x = np.linspace(-1.0, 1.0, 4)
+    v = np.random.default_rng(3).standard_normal(4)
+    _, vjp_fn = srcgrad.vjp(srcgrad.grad(_stacks_what_it_appends), x)
+    expected = srcgrad.hvp(_stacks_what_it_appends, (x,), (v,))
+    np.testing.assert_allclose(vjp_fn(v)[0], expected, rtol=1e-10)   # the Hessian is symmetric
+    srcgrad.check_grads(_stacks_what_it_appends, (x,), order=2)

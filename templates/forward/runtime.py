@@ -19,7 +19,7 @@ from srcgrad.runtime import (add_at, add_grad, add_into, array_adjoint, astype_a
                              astype_tangent, broadcast_like, cast_like, concatenate_adjoint,
                              dot_grad_left, dot_grad_right, entry, extremum_adjoint,
                              extremum_tangent, filled, grad_at, matmul_grad_left,
-                             matmul_grad_right, pop_adjoint, prod_adjoint, prod_others,
+                             matmul_grad_right, prod_adjoint, prod_others,
                              prod_others_tangent, prod_tangent, snapshot, stack_adjoint,
                              transpose_adjoint, unbroadcast, unreduce, zero_at)
 
@@ -128,11 +128,6 @@ def filled(r, dx, like):
 @tangent(entry)
 def entry(r, dx, key, like):
     d[r] = entry(d[dx], key, like)
-
-
-@tangent(pop_adjoint)
-def pop_adjoint(r, dlst, like):
-    d[r] = pop_adjoint(d[dlst], like)
 
 
 @tangent(add_grad)
