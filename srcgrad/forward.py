@@ -45,7 +45,8 @@ from .walk import statements
 
 # Calls whose result is always a new array (never one of their arguments or a view of it).
 _FRESH_CALLS = (runtime.zero_tangent, runtime.cast_like, runtime.extremum_tangent,
-                runtime.prod_tangent, runtime.astype_tangent, runtime.own, numpy.where,
+                runtime.snapshot, runtime.prod_tangent, runtime.astype_tangent, runtime.own,
+                numpy.where,
                 numpy.sum, numpy.mean, numpy.dot, numpy.matmul, numpy.concatenate, numpy.stack,
                 numpy.array, numpy.copy, numpy.zeros_like)
 
@@ -80,6 +81,8 @@ def _sharing(names, body, towards_sources):
                     or anno.get(stmt, "fresh"):
                 continue
             target, sources = stmt.targets[0].id, set(syntax.names_in(stmt.value, "load"))
+            if anno.get(stmt, "inplace_of"):    # `dx = add_into(dx, i, g)` only reads g
+                sources = {anno.get(stmt, "inplace_of")}
             if towards_sources and target in found and sources - found:
                 found |= sources
                 changed = True
@@ -215,10 +218,12 @@ class Forward:
             self.zeros.add(target)      # later rules drop its terms, as for a constant
             return [stmt]
         if isinstance(out[-1], gast.Assign) and not anno.get(stmt, "carry") \
+                and not anno.get(stmt, "inplace_of") \
                 and (target in self.written or (anno.get(stmt, "fresh")
                                                 and self.reads_written(out[-1].value))):
             # a new array, and kept one: one the function writes into (a carry is the
-            # primal's own alias), or a new primal whose tangent would see a later write
+            # primal's own alias; `dx = add_into(dx, ...)` updates dx's tangent, which is
+            # owned already), or a new primal whose tangent would see a later write
             if not self.is_fresh(out[-1].value):
                 out[-1].value = syntax.call(self.helper("own"), [out[-1].value])
             anno.set(out[-1], "owns", True)
